@@ -1,0 +1,49 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let optimize: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-target-cpu", "haswell"], .when(configuration: .release))]
+
+let package = Package(
+    name: "DeepScope",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "deepscope", targets: ["deepscope"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", exact: "1.39.0"),
+    ],
+    targets: [
+        // MARK: - C libraries
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
+                       providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG", pkgConfig: "libturbojpeg",
+                       providers: [.apt(["libturbojpeg0-dev"])]),
+
+        /// Process-wide heap allocation counting for `bench` (defines malloc & co. in the executable).
+        .target(name: "CAllocationCounter", path: "Sources/CAllocationCounter"),
+
+        // MARK: - Libraries
+        .target(name: "Engine", dependencies: ["CBLAS"], swiftSettings: optimize),
+        .target(name: "ModelIO",
+                dependencies: ["Engine", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                exclude: ["onnx.proto"], swiftSettings: optimize),
+        .target(name: "Imaging", dependencies: ["CPNG", "CTurboJPEG"], swiftSettings: optimize),
+
+        // MARK: - The command line
+        .executableTarget(name: "deepscope",
+                          dependencies: ["Engine", "ModelIO", "Imaging", "CAllocationCounter",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          // Swift 5 mode: the command line touches C globals (stdout) directly.
+                          swiftSettings: optimize + [.swiftLanguageMode(.v5)]),
+
+        // MARK: - Tests
+        .target(name: "TestSupport", dependencies: ["Engine"], path: "Tests/TestSupport"),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
+        .testTarget(name: "ModelIOTests", dependencies: ["ModelIO", "Engine", "TestSupport"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+    ]
+)

@@ -1,0 +1,133 @@
+/// Spatial geometry of a convolution or pooling window over an NCHW tensor.
+///
+/// Pads are explicit and may be asymmetric (TensorFlow's "SAME" puts the extra row and column at the
+/// bottom and right).
+public struct Window: Hashable, Sendable {
+    public var kernelH: Int, kernelW: Int
+    public var strideH: Int = 1, strideW: Int = 1
+    public var dilationH: Int = 1, dilationW: Int = 1
+    public var padTop: Int = 0, padLeft: Int = 0, padBottom: Int = 0, padRight: Int = 0
+    /// Pooling only: output size rounds up, so a last window may hang over the bottom/right edge.
+    public var ceilMode: Bool = false
+
+    public init(kernelH: Int, kernelW: Int, strideH: Int = 1, strideW: Int = 1,
+                dilationH: Int = 1, dilationW: Int = 1,
+                padTop: Int = 0, padLeft: Int = 0, padBottom: Int = 0, padRight: Int = 0,
+                ceilMode: Bool = false) {
+        self.kernelH = kernelH; self.kernelW = kernelW
+        self.strideH = strideH; self.strideW = strideW
+        self.dilationH = dilationH; self.dilationW = dilationW
+        self.padTop = padTop; self.padLeft = padLeft; self.padBottom = padBottom; self.padRight = padRight
+        self.ceilMode = ceilMode
+    }
+
+    /// Output height and width for an input of `h`×`w`, or nil when the window does not fit.
+    public func outputSize(h: Int, w: Int) -> (h: Int, w: Int)? {
+        func out(_ n: Int, _ k: Int, _ s: Int, _ d: Int, _ p0: Int, _ p1: Int) -> Int? {
+            let span = d * (k - 1) + 1
+            let room = n + p0 + p1 - span
+            guard room >= 0, s > 0 else { return nil }
+            var o = (ceilMode ? (room + s - 1) / s : room / s) + 1
+            // ONNX/Caffe rule: the last window must start inside the input or the begin padding.
+            if ceilMode && (o - 1) * s >= n + p0 { o -= 1 }
+            return o
+        }
+        guard let oh = out(h, kernelH, strideH, dilationH, padTop, padBottom),
+              let ow = out(w, kernelW, strideW, dilationW, padLeft, padRight) else { return nil }
+        return (oh, ow)
+    }
+}
+
+/// A convolution's parameters. Weights are OIHW: [outChannels, inChannels / groups, kH, kW].
+public struct Convolution: Sendable {
+    public var window: Window
+    public var groups: Int
+    public var outChannels: Int
+    public var inChannelsPerGroup: Int
+    public var weight: [Float]
+    public var bias: [Float]
+
+    public init(window: Window, groups: Int, outChannels: Int, inChannelsPerGroup: Int,
+                weight: [Float], bias: [Float]?) {
+        self.window = window; self.groups = groups
+        self.outChannels = outChannels; self.inChannelsPerGroup = inChannelsPerGroup
+        self.weight = weight
+        self.bias = bias ?? [Float](repeating: 0, count: outChannels)
+    }
+}
+
+/// A fully connected layer y = x · Wᵀ + b with W stored [outFeatures, inFeatures].
+public struct Dense: Sendable {
+    public var inFeatures: Int, outFeatures: Int
+    public var weight: [Float]
+    public var bias: [Float]
+
+    public init(inFeatures: Int, outFeatures: Int, weight: [Float], bias: [Float]?) {
+        self.inFeatures = inFeatures; self.outFeatures = outFeatures
+        self.weight = weight
+        self.bias = bias ?? [Float](repeating: 0, count: outFeatures)
+    }
+}
+
+/// Local response normalization across channels (AlexNet/GoogLeNet):
+/// y = x / (bias + alpha / size · Σ x²)^beta over `size` neighbouring channels.
+public struct LocalResponseNorm: Hashable, Sendable {
+    public var size: Int, alpha: Float, beta: Float, bias: Float
+    public init(size: Int, alpha: Float, beta: Float, bias: Float) {
+        self.size = size; self.alpha = alpha; self.beta = beta; self.bias = bias
+    }
+}
+
+/// Every operation the engine runs. Parameters (weights) live in the operation; tensors flowing
+/// between operations are graph values.
+public enum Operation: Sendable {
+    /// Input 0: NCHW. The output is NCHW.
+    case conv(Convolution)
+    /// Per-channel affine y = x · scale[c] + shift[c]: an inference BatchNormalization. Folded into
+    /// the convolution before it when that convolution feeds nothing else.
+    case batchNorm(scale: [Float], shift: [Float])
+    case relu
+    case clip(lo: Float, hi: Float)
+    case leakyRelu(alpha: Float)
+    case sigmoid
+    case maxPool(Window)
+    case averagePool(Window, countIncludePad: Bool)
+    case globalAveragePool
+    case lrn(LocalResponseNorm)
+    /// Elementwise with NumPy broadcasting; either input may be a constant.
+    case add, mul
+    case concat(axis: Int)
+    /// Flatten and Reshape: the same data under a new shape (the output shape is given).
+    case reshape(Shape)
+    /// Input [N, inFeatures] (any rank whose trailing size is inFeatures after flattening).
+    case dense(Dense)
+    /// Dropout and Identity.
+    case identity
+    case softmax(axis: Int)
+    /// Constant padding: `begins` and `ends` per dimension.
+    case pad(begins: [Int], ends: [Int], value: Float)
+
+    /// The ONNX-like name of the operation, for messages and `inspect`.
+    public var kindName: String {
+        switch self {
+        case .conv(let c): return c.groups == 1 ? "Conv" : (c.groups == c.outChannels && c.inChannelsPerGroup == 1 ? "DepthwiseConv" : "GroupConv")
+        case .batchNorm: return "BatchNormalization"
+        case .relu: return "Relu"
+        case .clip: return "Clip"
+        case .leakyRelu: return "LeakyRelu"
+        case .sigmoid: return "Sigmoid"
+        case .maxPool: return "MaxPool"
+        case .averagePool: return "AveragePool"
+        case .globalAveragePool: return "GlobalAveragePool"
+        case .lrn: return "LRN"
+        case .add: return "Add"
+        case .mul: return "Mul"
+        case .concat: return "Concat"
+        case .reshape: return "Reshape"
+        case .dense: return "Gemm"
+        case .identity: return "Identity"
+        case .softmax: return "Softmax"
+        case .pad: return "Pad"
+        }
+    }
+}

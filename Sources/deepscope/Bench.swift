@@ -1,0 +1,106 @@
+import ArgumentParser
+import CAllocationCounter
+import Engine
+import Foundation
+import ModelIO
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measures model load, forward-pass latency, allocations per frame and memory.")
+
+    @OptionGroup var options: ModelOptions
+
+    @Option(name: .long, help: "Timed forward passes (after warm-up).")
+    var runs: Int = 200
+
+    @Option(name: .long, help: "Untimed warm-up passes.")
+    var warmup: Int = 20
+
+    @Flag(name: .long, help: "One JSON object on one line.")
+    var json = false
+
+    func run() throws {
+        guard runs >= 1, warmup >= 0 else { throw UserError("--runs must be at least 1 and --warmup at least 0.") }
+        let clock = ContinuousClock()
+        let loadStart = clock.now
+        let (model, network) = try options.load()
+        let loadMs = (clock.now - loadStart).milliseconds
+
+        // A deterministic input in the model's normalized range.
+        let input = network.input
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for i in input.indices {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            input[i] = Float(Int64(bitPattern: state >> 11) % 2001 - 1000) / 1000
+        }
+        for _ in 0..<warmup { network.forward() }
+
+        // Allocations: counted over whole forward passes, after warm-up.
+        let allocationRuns = 20
+        let counting = ds_allocation_counter_active() != 0
+        ds_allocation_counter_start()
+        for _ in 0..<allocationRuns { network.forward() }
+        let allocations = ds_allocation_counter_stop()
+        if ProcessInfo.processInfo.environment["DEEPSCOPE_TRACE_ALLOCATIONS"] != nil {
+            ds_allocation_counter_start()
+            network.forward { node in
+                let n = ds_allocation_counter_stop()
+                if n > 0 { FileHandle.standardError.write(Data("\(network.graph.nodes[node].name): \(n) allocations\n".utf8)) }
+                ds_allocation_counter_start()
+            }
+            _ = ds_allocation_counter_stop()
+        }
+
+        var times: [Double] = []
+        times.reserveCapacity(runs)
+        for _ in 0..<runs {
+            let t0 = clock.now
+            network.forward()
+            times.append((clock.now - t0).milliseconds)
+        }
+        times.sort()
+        let median = times[times.count / 2]
+        let p99 = times[min(times.count - 1, Int((Double(times.count) * 0.99).rounded(.up)) - 1)]
+        let rssMB = Double(residentBytes()) / 1e6
+        let result: [String: Any] = [
+            "model": model.url.lastPathComponent,
+            "threads": network.pool.threadCount,
+            "runs": runs,
+            "load_ms": rounded(loadMs),
+            "forward_ms_median": rounded(median),
+            "forward_ms_p99": rounded(p99),
+            "forward_ms_min": rounded(times[0]),
+            // The projection pass is not part of the engine yet.
+            "project_ms_median": NSNull(),
+            "allocations_per_frame": counting ? Double(allocations) / Double(allocationRuns) : NSNull() as Any,
+            "rss_mb": rounded(rssMB),
+            "arena_mb": rounded(Double(network.arenaBytes) / 1e6),
+        ]
+        if json {
+            print(try JSONLine.encode(result))
+        } else {
+            print("\(model.url.path) on \(network.pool.threadCount) thread(s), \(runs) runs after \(warmup) warm-up")
+            print(String(format: "  load            %8.2f ms", loadMs))
+            print(String(format: "  forward median  %8.3f ms   p99 %.3f ms   min %.3f ms", median, p99, times[0]))
+            print("  allocations     \(counting ? String(format: "%.2f", Double(allocations) / Double(allocationRuns)) : "not counted") per forward pass")
+            print(String(format: "  resident        %8.1f MB   (arena %.1f MB)", rssMB, Double(network.arenaBytes) / 1e6))
+        }
+    }
+
+    private func rounded(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }
+}
+
+extension Duration {
+    var milliseconds: Double {
+        let (s, atto) = components
+        return Double(s) * 1000 + Double(atto) / 1e15
+    }
+}
+
+/// Resident set size of this process, from /proc/self/statm.
+func residentBytes() -> Int {
+    guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+    let fields = text.split(separator: " ")
+    guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
+    return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+}

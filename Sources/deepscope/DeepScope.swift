@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+
+/// The `deepscope` command line. Its commands, options and output formats are a contract that
+/// other tools rely on (see DESIGN.md): change them only together with their callers.
+@main
+struct DeepScope: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "deepscope",
+        abstract: "Shows what a convolutional network sees, live.",
+        subcommands: [Classify.self, Forward.self, Inspect.self, Bench.self])
+
+    /// Runs a command, mapping failures to the contract's exit statuses: 2 for bad input (one sentence
+    /// on stderr naming the file, node or device at fault), 1 for failures of the machine or device.
+    static func main() {
+        setvbuf(stdout, nil, _IOLBF, 0)
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as UserError {
+            FileHandle.standardError.write(Data((error.message + "\n").utf8))
+            Foundation.exit(error.status)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success || code == .failure || error is ExitCode {
+                exit(withError: error)
+            }
+            // Usage errors (unknown option, missing argument) are bad input too.
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            Foundation.exit(2)
+        }
+    }
+}
+
+/// An error the user can act on: one sentence, and the exit status it maps to.
+struct UserError: Error {
+    var message: String
+    var status: Int32 = 2
+
+    init(_ message: String, status: Int32 = 2) {
+        self.message = message
+        self.status = status
+    }
+
+    /// Wraps any error thrown while reading user-supplied input as bad input.
+    static func badInput(_ error: Error) -> UserError {
+        if let e = error as? UserError { return e }
+        return UserError(String(describing: error))
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+
+/// A small, fast, seeded random number generator (SplitMix64, Steele et al. 2014), so every test
+/// sees the same numbers on every run and every machine.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    public private(set) var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A float uniformly distributed in `[0, 1)`, with 24 random bits.
+    public mutating func nextUnit() -> Float {
+        Float(next() >> 40) * 0x1p-24
+    }
+}
+
+/// `count` floats uniformly distributed in `range`.
+public func uniformFloats(_ count: Int, in range: ClosedRange<Float> = -1...1,
+                          using rng: inout some RandomNumberGenerator) -> [Float] {
+    (0..<count).map { _ in Float.random(in: range, using: &rng) }
+}
+
+/// `count` normally distributed floats (Box–Muller).
+public func normalFloats(_ count: Int, mean: Float = 0, deviation: Float = 1,
+                         using rng: inout some RandomNumberGenerator) -> [Float] {
+    var out: [Float] = []
+    out.reserveCapacity(count)
+    while out.count < count {
+        // u1 in (0, 1] so the logarithm stays finite.
+        let u1 = 1 - Double(rng.next() >> 11) * 0x1p-53
+        let u2 = Double(rng.next() >> 11) * 0x1p-53
+        let r = (-2 * log(u1)).squareRoot()
+        out.append(mean + deviation * Float(r * cos(2 * .pi * u2)))
+        if out.count < count { out.append(mean + deviation * Float(r * sin(2 * .pi * u2))) }
+    }
+    return out
+}
+
+/// `count` small integers in `range`, as floats: inputs with many exact ties (for max-pool switches)
+/// and sums that floating point computes exactly.
+public func integerFloats(_ count: Int, in range: ClosedRange<Int>,
+                          using rng: inout some RandomNumberGenerator) -> [Float] {
+    (0..<count).map { _ in Float(Int.random(in: range, using: &rng)) }
+}
