@@ -19,8 +19,9 @@ public final class Network: @unchecked Sendable {
     private let scratch: Arena
     private let scratchPerThread: Int
     private let steps: [Step]
-    /// For each pre-activation value of a fused pair: the step that recomputes it alone.
-    private let deferred: [Int: Step]
+    private let works: [Work]
+    /// For each pre-activation value of a fused pair: the work that recomputes it alone.
+    private let deferred: [Int: Work]
     /// Deferred values not yet recomputed since the last forward pass.
     private var stale: Set<Int> = []
     private let switchArena: UnsafeMutablePointer<Int32>
@@ -185,7 +186,11 @@ public final class Network: @unchecked Sendable {
         scratchTags.initialize(repeating: -1, count: pool.threadCount)
         offsets = offs
         steps = planned
-        deferred = deferredSteps
+        let addresses = Addresses(base: arena.base, offsets: offs, scratch: scratch.base,
+                                  scratchPerThread: maxScratch, scratchTags: scratchTags,
+                                  switches: switchArena, switchOffsets: switchOffs, threads: pool.threadCount)
+        works = planned.map { Network.work(for: $0, addresses) }
+        deferred = deferredSteps.mapValues { Network.work(for: $0, addresses) }
     }
 
     deinit {
@@ -201,9 +206,9 @@ public final class Network: @unchecked Sendable {
     /// The current contents of a value (a layer's output after `forward()`). A convolution's
     /// pre-activation output is recomputed here on its first read after a forward pass.
     public func buffer(_ value: Int) -> UnsafeMutableBufferPointer<Float> {
-        if !stale.isEmpty, stale.contains(value), let step = deferred[value] {
+        if !stale.isEmpty, stale.contains(value), let work = deferred[value] {
             stale.remove(value)
-            run(step)
+            pool.parallelFor(work.tasks, work.body)
         }
         return UnsafeMutableBufferPointer(start: arena.base + offsets[value], count: graph.values[value].shape.count)
     }
@@ -228,7 +233,7 @@ public final class Network: @unchecked Sendable {
     /// Runs every node, in order.
     public func forward() {
         markDeferredStale()
-        for step in steps { run(step) }
+        for work in works { pool.parallelFor(work.tasks, work.body) }
     }
 
     private func markDeferredStale() {
@@ -241,8 +246,8 @@ public final class Network: @unchecked Sendable {
     /// per-layer timing and allocation counts.
     public func forward(after: (_ node: Int) -> Void) {
         markDeferredStale()
-        for step in steps {
-            run(step)
+        for (step, work) in zip(steps, works) {
+            pool.parallelFor(work.tasks, work.body)
             after(step.node)
         }
     }
@@ -250,26 +255,45 @@ public final class Network: @unchecked Sendable {
     /// Elements per task for flat elementwise loops.
     private static let flatChunk = 8192
 
-    private func flat(_ count: Int, _ body: (Int, Int) -> Void) {
-        let tasks = (count + Network.flatChunk - 1) / Network.flatChunk
-        pool.parallelFor(tasks) { t, _ in
-            let s = t * Network.flatChunk
-            body(s, min(count, s + Network.flatChunk))
+    /// Flat loops over `count` elements in chunks of `flatChunk`.
+    private static func flat(_ count: Int, _ body: @escaping (Int, Int) -> Void) -> Work {
+        Work(tasks: (count + flatChunk - 1) / flatChunk) { t, _ in
+            let s = t * flatChunk
+            body(s, min(count, s + flatChunk))
         }
     }
 
-    private func run(_ step: Step) {
-        let base = arena.base
+    /// A step's work, split into tasks for the pool. Built once, when the network is planned:
+    /// the closures capture only fixed addresses, so running them allocates nothing.
+    struct Work {
+        let tasks: Int
+        let body: (_ task: Int, _ worker: Int) -> Void
+    }
+
+    /// Everything a step's closure may capture: addresses fixed for the network's lifetime.
+    private struct Addresses {
+        let base: UnsafeMutablePointer<Float>
+        let offsets: [Int]
+        let scratch: UnsafeMutablePointer<Float>
+        let scratchPerThread: Int
+        let scratchTags: UnsafeMutablePointer<Int>
+        let switches: UnsafeMutablePointer<Int32>
+        let switchOffsets: [Int?]
+        let threads: Int
+    }
+
+    private static func work(for step: Step, _ at: Addresses) -> Work {
+        let base = at.base
         let y = base + step.output
         let x = UnsafePointer(base + (step.inputs.first ?? step.output))
         switch step.kernel {
         case .conv(let plan, let w, let b, let fused, let fusedOutput):
-            let scratchBase = scratch.base, per = scratchPerThread
+            let scratchBase = at.scratch, per = at.scratchPerThread
             // Fused: the convolution writes the activation's buffer and applies it in place.
             let act = fused == nil ? nil : base + fusedOutput
             let out = act ?? y
-            let tags = scratchTags, id = step.node
-            pool.parallelFor(plan.taskCount) { t, worker in
+            let tags = at.scratchTags, id = step.node
+            return Work(tasks: plan.taskCount) { t, worker in
                 plan.run(task: t, input: x, weight: base + w, bias: base + b, output: out,
                          activation: fused, activated: act, scratch: scratchBase + worker * per,
                          scratchTag: tags + worker, id: id)
@@ -277,30 +301,32 @@ public final class Network: @unchecked Sendable {
         case .affine(let s, let sh, let channels, let inner):
             let scale = base + s, shift = base + sh
             let planes = step.count / inner
-            pool.parallelFor(planes) { p, _ in
+            return Work(tasks: planes) { p, _ in
                 let c = p % channels
                 let a = scale[c], bb = shift[c]
                 let xs = x + p * inner, ys = y + p * inner
                 for i in 0..<inner { ys[i] = xs[i] * a + bb }
             }
-        case .relu: flat(step.count) { s, e in Elementwise.relu(x + s, y + s, e - s) }
-        case .clip(let lo, let hi): flat(step.count) { s, e in Elementwise.clip(x + s, y + s, e - s, lo: lo, hi: hi) }
-        case .leakyRelu(let a): flat(step.count) { s, e in Elementwise.leakyRelu(x + s, y + s, e - s, alpha: a) }
-        case .sigmoid: flat(step.count) { s, e in Elementwise.sigmoid(x + s, y + s, e - s) }
-        case .copy: y.update(from: x, count: step.count)
+        case .relu: return flat(step.count) { s, e in Elementwise.relu(x + s, y + s, e - s) }
+        case .clip(let lo, let hi): return flat(step.count) { s, e in Elementwise.clip(x + s, y + s, e - s, lo: lo, hi: hi) }
+        case .leakyRelu(let a): return flat(step.count) { s, e in Elementwise.leakyRelu(x + s, y + s, e - s, alpha: a) }
+        case .sigmoid: return flat(step.count) { s, e in Elementwise.sigmoid(x + s, y + s, e - s) }
+        case .copy:
+            let n = step.count
+            return Work(tasks: 1) { _, _ in y.update(from: x, count: n) }
         case .maxPool(let win, let c, let h, let w, let oh, let ow):
-            let sw = switchArena + switchOffsets[step.node]!
-            pool.parallelFor(c) { p, _ in
+            let sw = at.switches + at.switchOffsets[step.node]!
+            return Work(tasks: c) { p, _ in
                 Pool.max(x + p * h * w, h: h, w: w, window: win, oh: oh, ow: ow, y + p * oh * ow,
                          switches: sw + p * oh * ow)
             }
         case .averagePool(let win, let inc, let c, let h, let w, let oh, let ow):
-            pool.parallelFor(c) { p, _ in
+            return Work(tasks: c) { p, _ in
                 Pool.average(x + p * h * w, h: h, w: w, window: win, countIncludePad: inc, oh: oh, ow: ow, y + p * oh * ow)
             }
         case .globalAveragePool(let planes, let size):
             let r = 1 / Float(size)
-            pool.parallelFor((planes + 63) / 64) { t, _ in
+            return Work(tasks: (planes + 63) / 64) { t, _ in
                 for p in (t * 64)..<min(planes, t * 64 + 64) {
                     var s: Float = 0
                     let xs = x + p * size
@@ -311,50 +337,57 @@ public final class Network: @unchecked Sendable {
         case .lrn(let prm, let n, let c, let plane):
             let chunk = 1024
             let per = (plane + chunk - 1) / chunk
-            pool.parallelFor(n * per) { t, _ in
+            return Work(tasks: n * per) { t, _ in
                 let img = t / per, s = (t % per) * chunk
                 Normalization.lrn(x + img * c * plane, y + img * c * plane, channels: c, plane: plane,
                                   start: s, end: min(plane, s + chunk), prm)
             }
         case .binary(let plan, let multiply):
             let b = UnsafePointer(base + step.inputs[1])
-            flat(step.count) { s, e in plan.run(x, b, y, start: s, end: e, multiply: multiply) }
+            return flat(step.count) { s, e in plan.run(x, b, y, start: s, end: e, multiply: multiply) }
         case .concat(let outer, let pieces, let total):
+            let offsets = at.offsets
+            return Work(tasks: 1) { _, _ in
             for o in 0..<outer {
-                var at = 0
+                var pos = 0
                 for piece in pieces {
-                    (y + o * total + at).update(from: base + offsets[piece.value] + o * piece.size, count: piece.size)
-                    at += piece.size
+                    (y + o * total + pos).update(from: base + offsets[piece.value] + o * piece.size, count: piece.size)
+                    pos += piece.size
                 }
+            }
             }
         case .dense(let d, let batch, let w, let b):
-            for i in 0..<batch { (y + i * d.outFeatures).update(from: base + b, count: d.outFeatures) }
+            let inF = d.inFeatures, outF = d.outFeatures
             if batch == 1 {
                 // Split output features across threads: each computes a slice of W · x.
-                let rows = d.outFeatures, chunk = max(64, (rows + pool.threadCount * 4 - 1) / (pool.threadCount * 4))
-                pool.parallelFor((rows + chunk - 1) / chunk) { t, _ in
+                let rows = d.outFeatures, chunk = max(64, (rows + at.threads * 4 - 1) / (at.threads * 4))
+                return Work(tasks: (rows + chunk - 1) / chunk) { t, _ in
                     let r0 = t * chunk, n = min(chunk, rows - r0)
-                    cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(d.inFeatures), 1,
-                                base + w + r0 * d.inFeatures, Int32(d.inFeatures), x, 1, 1, y + r0, 1)
+                    (y + r0).update(from: base + b + r0, count: n)
+                    cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(inF), 1,
+                                base + w + r0 * inF, Int32(inF), x, 1, 1, y + r0, 1)
                 }
             } else {
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(batch), Int32(d.outFeatures),
-                            Int32(d.inFeatures), 1, x, Int32(d.inFeatures), base + w, Int32(d.inFeatures),
-                            1, y, Int32(d.outFeatures))
-            }
-        case .softmax(let outer, let length, let inner):
-            for o in 0..<outer {
-                for i in 0..<inner {
-                    Normalization.softmax(x + o * length * inner + i, y + o * length * inner + i, length: length, inner: inner)
+                return Work(tasks: 1) { _, _ in
+                    for i in 0..<batch { (y + i * outF).update(from: base + b, count: outF) }
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(batch), Int32(outF),
+                                Int32(inF), 1, x, Int32(inF), base + w, Int32(inF), 1, y, Int32(outF))
                 }
             }
+        case .softmax(let outer, let length, let inner):
+            return Work(tasks: outer * inner) { t, _ in
+                let o = t / inner, i = t % inner
+                Normalization.softmax(x + o * length * inner + i, y + o * length * inner + i, length: length, inner: inner)
+            }
         case .pad(let inDims, let outDims, let begins, let value):
-            y.update(repeating: value, count: step.count)
             // Copy innermost rows of the input into place.
             let rank = inDims.count
             let row = inDims[rank - 1]
             let rows = inDims.dropLast().reduce(1, *)
             let outStrides = Shape(outDims).strides
+            let n = step.count
+            return Work(tasks: 1) { _, _ in
+            y.update(repeating: value, count: n)
             for r in 0..<rows {
                 var rem = r, o = begins[rank - 1]
                 for d in stride(from: rank - 2, through: 0, by: -1) {
@@ -362,6 +395,7 @@ public final class Network: @unchecked Sendable {
                     o += (k + begins[d]) * outStrides[d]
                 }
                 (y + o).update(from: x + r * row, count: row)
+            }
             }
         }
     }

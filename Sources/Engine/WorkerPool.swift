@@ -29,13 +29,17 @@ public final class WorkerPool: @unchecked Sendable {
     /// Runs `body(task, worker)` for every task in `0..<count`, spread over the pool's threads, and
     /// returns when all are done. `worker` (0..<threadCount) identifies the thread, for per-thread
     /// scratch memory. Not reentrant: call it from one thread at a time.
-    public func parallelFor(_ count: Int, _ body: (_ task: Int, _ worker: Int) -> Void) {
+    ///
+    /// `body` is escaping so that callers can build it once, ahead of time: handing a closure
+    /// that already exists to the workers allocates nothing, where wrapping a non-escaping one
+    /// for them would allocate on every loop.
+    public func parallelFor(_ count: Int, _ body: @escaping (_ task: Int, _ worker: Int) -> Void) {
         if count <= 0 { return }
         if count == 1 || threadCount == 1 {
             for i in 0..<count { body(i, 0) }
             return
         }
-        withoutActuallyEscaping(body) { escapable in state.run(count, escapable) }
+        state.run(count, body)
     }
 
     /// What the caller and the workers share.

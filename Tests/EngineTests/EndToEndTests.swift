@@ -105,7 +105,6 @@ struct EndToEndTests {
         let net = SmallNetwork()
         let graph = try net.graph(fold: true)
         let network = Network(graph: graph, threads: threads)
-        defer { retainUntilExit(network) }
         func snapshot() -> [[Float]] {
             graph.values.indices.filter { graph.values[$0].constant == nil }.map { Array(network.buffer($0)) }
         }

@@ -1,16 +1,4 @@
 import Engine
-import Synchronization
-
-/// Every network `runNetwork` made (and every one passed to `retainUntilExit`), kept alive until
-/// the process exits.
-///
-/// Releasing a `Network` whose `WorkerPool` has more than one thread is unsafe in the engine as it
-/// stands: if a worker thread has not started yet, it traps reading its `unowned` pool ("Attempted to
-/// read an unowned reference but object was already destroyed"); if it has started, it holds the pool
-/// strongly, so the pool is never deinitialized and its threads are never joined. Keeping the networks
-/// makes the second (harmless) case certain. `WorkerPoolTests` track the bug; remove this once
-/// `WorkerPool` can be released.
-private let keptNetworks = Mutex<[Network]>([])
 
 /// Builds a graph with one input named `inputName`; `body` adds nodes and returns the value that
 /// becomes the graph's only output.
@@ -31,14 +19,6 @@ public func singleNodeGraph(_ op: Operation, input shape: Shape, name: String = 
 /// with 2 threads; the node's output is `output` (and `value("y", run:)`).
 public func runSingleNode(_ op: Operation, input shape: Shape, _ input: [Float]) throws -> NetworkRun {
     runNetwork(try singleNodeGraph(op, input: shape), input: input)
-}
-
-/// Keeps `network` alive until the process exits, after making sure its worker threads have started,
-/// so that releasing it can never trap (see `keptNetworks`). Call it on every `Network` a test makes
-/// with more than one thread.
-public func retainUntilExit(_ network: Network) {
-    network.pool.parallelFor(network.pool.threadCount) { _, _ in }
-    keptNetworks.withLock { $0.append(network) }
 }
 
 /// What one forward pass left in a network's buffers, for each of several thread counts.
@@ -96,7 +76,6 @@ public func runNetwork(_ graph: Graph, input: [Float], threads: [Int] = [1, 2]) 
         for (i, node) in graph.nodes.enumerated() {
             if let s = network.switches(ofNode: i) { bySwitch[node.name] = Array(s) }
         }
-        retainUntilExit(network)
         values.append(byName)
         switches.append(bySwitch)
     }
