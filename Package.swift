@@ -22,6 +22,10 @@ let package = Package(
         .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG", pkgConfig: "libturbojpeg",
                        providers: [.apt(["libturbojpeg0-dev"])]),
 
+        .systemLibrary(name: "CV4L2", path: "Sources/CV4L2", pkgConfig: "libv4l2",
+                       providers: [.apt(["libv4l-dev"])]),
+        .systemLibrary(name: "CFFmpeg", path: "Sources/CFFmpeg", pkgConfig: "libavformat",
+                       providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]),
         /// Process-wide heap allocation counting for `bench` (defines malloc & co. in the executable).
         .target(name: "CAllocationCounter", path: "Sources/CAllocationCounter"),
 
@@ -31,10 +35,12 @@ let package = Package(
                 dependencies: ["Engine", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 exclude: ["onnx.proto"], swiftSettings: optimize),
         .target(name: "Imaging", dependencies: ["CPNG", "CTurboJPEG"], swiftSettings: optimize),
+        .target(name: "Capture", dependencies: ["Engine", "Imaging", "CV4L2", "CFFmpeg"], swiftSettings: optimize),
+        .target(name: "Daemon", dependencies: ["Engine", "ModelIO", "Imaging", "Capture"], swiftSettings: optimize),
 
         // MARK: - The command line
         .executableTarget(name: "deepscope",
-                          dependencies: ["Engine", "ModelIO", "Imaging", "CAllocationCounter",
+                          dependencies: ["Engine", "ModelIO", "Imaging", "Capture", "Daemon", "CAllocationCounter",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           // Swift 5 mode: the command line touches C globals (stdout) directly.
                           swiftSettings: optimize + [.swiftLanguageMode(.v5)]),
@@ -44,6 +50,8 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
         .testTarget(name: "ModelIOTests", dependencies: ["ModelIO", "Engine", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
+        .testTarget(name: "CaptureTests", dependencies: ["Capture", "Imaging", "TestSupport"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Capture", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
     ]
 )

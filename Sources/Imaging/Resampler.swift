@@ -5,8 +5,11 @@
 //   and when shrinking (`scale = in / out > 1`) it is stretched by `scale` (its support grows, so
 //   every input pixel contributes: antialiasing);
 // - the weights are normalised to sum 1, then rounded to 22-bit fixed point;
-// - the horizontal pass runs first and rounds to 8 bits, then the vertical pass; a pass whose size
-//   does not change is skipped.
+// - one pass rounds to 8 bits, then the other runs; a pass whose size does not change is skipped;
+// - the order is Pillow 13's: vertical first when the height shrinks by more than twice as many
+//   pixels as the width does, otherwise horizontal first. (Pillow 12 and older always run the
+//   horizontal pass first; the two orders agree whenever the rule picks horizontal first, which
+//   includes every square crop resized to a square.)
 //
 // Weights are computed once in `Resampler.init`; `resample` allocates nothing.
 
@@ -75,8 +78,9 @@ struct AxisWeights: Sendable {
             let hi = min(Int(center + support + 0.5), inputSize)
             let n = max(hi - lo, 0)
             var sum = 0.0
+            let inverseStretch = 1 / stretch
             for t in 0..<n {
-                let w = filter.weight((Double(t + lo) - center + 0.5) / stretch)
+                let w = filter.weight((Double(t + lo) - center + 0.5) * inverseStretch)
                 exact[t] = w
                 sum += w
             }
@@ -114,7 +118,9 @@ public struct Resampler: Sendable {
 
     private let horizontal: AxisWeights
     private var vertical: AxisWeights
-    /// Crop rows the horizontal pass computes when both passes run.
+    /// Both passes run, the vertical one first (see the file comment).
+    private let verticalFirst: Bool
+    /// Crop rows the horizontal pass computes when both passes run, horizontal first.
     private let bandStart: Int
     private let bandRows: Int
     private var band: [UInt8]
@@ -146,7 +152,15 @@ public struct Resampler: Sendable {
         horizontal = AxisWeights(inputSize: crop.width, outputSize: outputWidth, filter: filter)
         vertical = AxisWeights(inputSize: crop.height, outputSize: outputHeight, filter: filter)
 
-        if !horizontal.isIdentity && !vertical.isIdentity {
+        let shrinkX = crop.width - outputWidth, shrinkY = crop.height - outputHeight
+        verticalFirst = !horizontal.isIdentity && !vertical.isIdentity && shrinkY > 0 && shrinkY > 2 * shrinkX
+        if verticalFirst {
+            // The band holds the vertically filtered crop: outputHeight rows of the crop's width.
+            bandStart = 0
+            bandRows = outputHeight
+            band = [UInt8](repeating: 0, count: outputHeight * crop.width * channels)
+        } else if !horizontal.isIdentity && !vertical.isIdentity {
+            // The band holds the horizontally filtered rows that the vertical pass reads.
             let span = vertical.inputSpan
             bandStart = span.lower
             bandRows = span.upper - span.lower
@@ -157,7 +171,8 @@ public struct Resampler: Sendable {
             bandRows = 0
             band = []
         }
-        accumulator = vertical.isIdentity ? [] : [Int32](repeating: 0, count: outputWidth * channels)
+        let verticalRowLength = (verticalFirst ? crop.width : outputWidth) * channels
+        accumulator = vertical.isIdentity ? [] : [Int32](repeating: 0, count: verticalRowLength)
     }
 
     /// Resamples one image.
@@ -193,8 +208,20 @@ public struct Resampler: Sendable {
             horizontalPass(origin, sourceStride: sourceStride, rows: outputHeight, into: output, outputStride: outputStride)
         case (true, false):
             accumulator.withUnsafeMutableBufferPointer { sums in
-                verticalPass(origin, sourceStride: sourceStride, into: output, outputStride: outputStride,
-                             sums: sums.baseAddress!)
+                verticalPass(origin, sourceStride: sourceStride, rowLength: outputWidth * channels,
+                             into: output, outputStride: outputStride, sums: sums.baseAddress!)
+            }
+        case (false, false) where verticalFirst:
+            let bandStride = crop.width * channels
+            band.withUnsafeMutableBufferPointer { band in
+                accumulator.withUnsafeMutableBufferPointer { sums in
+                    verticalPass(origin, sourceStride: sourceStride, rowLength: bandStride,
+                                 into: band.baseAddress!, outputStride: bandStride, sums: sums.baseAddress!)
+                }
+            }
+            band.withUnsafeBufferPointer { band in
+                horizontalPass(band.baseAddress!, sourceStride: bandStride, rows: outputHeight,
+                               into: output, outputStride: outputStride)
             }
         case (false, false):
             let bandStride = outputWidth * channels
@@ -204,8 +231,8 @@ public struct Resampler: Sendable {
             }
             band.withUnsafeBufferPointer { band in
                 accumulator.withUnsafeMutableBufferPointer { sums in
-                    verticalPass(band.baseAddress!, sourceStride: bandStride, into: output, outputStride: outputStride,
-                                 sums: sums.baseAddress!)
+                    verticalPass(band.baseAddress!, sourceStride: bandStride, rowLength: bandStride,
+                                 into: output, outputStride: outputStride, sums: sums.baseAddress!)
                 }
             }
         }
@@ -261,12 +288,11 @@ public struct Resampler: Sendable {
         }
     }
 
-    /// Filters vertically into `outputHeight` rows; `source` points at the row `vertical.first`
-    /// counts from, at the crop's left column; `sums` holds `outputWidth * channels` values.
-    private func verticalPass(_ source: UnsafePointer<UInt8>, sourceStride: Int,
+    /// Filters vertically into `outputHeight` rows of `rowLength` bytes; `source` points at the
+    /// row `vertical.first` counts from, at the crop's left column; `sums` holds `rowLength` values.
+    private func verticalPass(_ source: UnsafePointer<UInt8>, sourceStride: Int, rowLength: Int,
                               into output: UnsafeMutablePointer<UInt8>, outputStride: Int,
                               sums: UnsafeMutablePointer<Int32>) {
-        let rowLength = outputWidth * channels
         let taps = vertical.taps
         let half = AxisWeights.half
         let shift = AxisWeights.precisionBits

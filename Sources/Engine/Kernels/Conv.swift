@@ -83,7 +83,7 @@ struct ConvPlan {
         let rows = conv.outChannels / conv.groups
         // Column chunks of ~256 keep a block of the output and of col in L2; when there are few
         // columns (deep layers), split output channels instead so both threads have work.
-        let chunk = Int(ProcessInfo.processInfo.environment["DS_CHUNK"] ?? "256")!
+        let chunk = 256
         if cols >= 2 * chunk {
             colChunk = chunk
             rowChunk = rows

@@ -112,8 +112,13 @@ def resize_fixtures():
         ("crop-up", centre, (71, 71)),
         ("crop-only", (5, 7, 31, 22), (31, 22)),
         ("offcentre-crop", (11, 3, 50, 40), (17, 33)),
+        # Height shrinks by more than twice as many pixels as width: Pillow 13 filters vertically first.
+        ("vertical-first", full, (60, 12)),
+        ("vertical-first-crop", (2, 1, 40, 47), (50, 9)),
     ]
-    lines = ["# file filter crop_x crop_y crop_w crop_h out_w out_h (Pillow: im.crop(box).resize(size, filter))"]
+    import PIL
+    lines = [f"# Pillow {PIL.__version__}: im.crop(box).resize(size, filter)",
+             "# file filter crop_x crop_y crop_w crop_h out_w out_h"]
     source_image = Image.fromarray(source, "RGB")
     for filt_name, filt in (("bicubic", Image.Resampling.BICUBIC), ("bilinear", Image.Resampling.BILINEAR)):
         for name, (cx, cy, cw, ch), (ow, oh) in geometries:
