@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Engine"], path: "Tests/TestSupport"),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
         .testTarget(name: "ModelIOTests", dependencies: ["ModelIO", "Engine", "TestSupport"]),
-        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "Imaging", "TestSupport"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Capture", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),

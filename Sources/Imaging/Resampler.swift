@@ -7,9 +7,9 @@
 // - the weights are normalised to sum 1, then rounded to 22-bit fixed point;
 // - one pass rounds to 8 bits, then the other runs; a pass whose size does not change is skipped;
 // - the order is Pillow 13's: vertical first when the height shrinks by more than twice as many
-//   pixels as the width does, otherwise horizontal first. (Pillow 12 and older always run the
-//   horizontal pass first; the two orders agree whenever the rule picks horizontal first, which
-//   includes every square crop resized to a square.)
+//   pixels as the width does, otherwise horizontal first. Pillow 12 and older always run the
+//   horizontal pass first, so they give the same bytes whenever the rule picks horizontal first,
+//   which includes every square crop resized to a square (model input).
 //
 // Weights are computed once in `Resampler.init`; `resample` allocates nothing.
 
@@ -101,8 +101,9 @@ struct AxisWeights: Sendable {
 }
 
 /// Resamples a crop of `sourceWidth × sourceHeight` interleaved 8-bit images to
-/// `outputWidth × outputHeight`: the result equals Pillow's `image.crop(crop).resize(output, filter)`
-/// up to rounding in the last bit. Channels are filtered independently (RGBA is not premultiplied).
+/// `outputWidth × outputHeight`. For RGB the result is byte for byte Pillow 13's
+/// `image.crop(crop).resize(output, filter)`. Channels are filtered independently (Pillow
+/// premultiplies RGBA by alpha first; this does not).
 ///
 /// Make one per frame geometry (at model load) and call `resample` per frame: it allocates nothing.
 /// A value type; give each thread its own copy.
