@@ -14,8 +14,8 @@ public final class Network: @unchecked Sendable {
     public let graph: Graph
     public let pool: WorkerPool
 
-    private let arena: Arena
-    private let offsets: [Int]
+    let arena: Arena
+    let offsets: [Int]
     private let scratch: Arena
     private let scratchPerThread: Int
     private let steps: [Step]
@@ -24,12 +24,12 @@ public final class Network: @unchecked Sendable {
     private let deferred: [Int: Work]
     /// Deferred values not yet recomputed since the last forward pass.
     private var stale: Set<Int> = []
-    private let switchArena: UnsafeMutablePointer<Int32>
+    let switchArena: UnsafeMutablePointer<Int32>
     /// Per worker: which node's depthwise layout its scratch holds (-1: none), so zero borders
     /// are written once per layer, not once per channel.
     private let scratchTags: UnsafeMutablePointer<Int>
     /// Where each max-pool node's switches start in `switchArena` (nil for other nodes).
-    private let switchOffsets: [Int?]
+    let switchOffsets: [Int?]
 
     /// Floats of activation memory (all values), weights included.
     public var arenaBytes: Int { arena.capacity * 4 + scratch.capacity * 4 }
@@ -211,6 +211,11 @@ public final class Network: @unchecked Sendable {
             pool.parallelFor(work.tasks, work.body)
         }
         return UnsafeMutableBufferPointer(start: arena.base + offsets[value], count: graph.values[value].shape.count)
+    }
+
+    /// Floats from the arena's start to the end of the last value's region (parameters follow).
+    var valuesExtent: Int {
+        graph.values.indices.map { offsets[$0] + Arena.aligned(graph.values[$0].shape.count) }.max() ?? 0
     }
 
     /// Whether reading `value` after a forward pass recomputes it (a fused convolution's output).

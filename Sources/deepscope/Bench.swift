@@ -61,6 +61,43 @@ struct Bench: ParsableCommand {
         times.sort()
         let median = times[times.count / 2]
         let p99 = times[min(times.count - 1, Int((Double(times.count) * 0.99).rounded(.up)) - 1)]
+
+        // Forward + deconv projection of the most active unit of the last convolution's layer (its
+        // activation's output when an activation follows it), seeded with its activation map.
+        let projector = Projector(network: network)
+        let unitLayer = Bench.lastConvolutionLayer(network.graph)
+        var projectTimes: [Double] = []
+        var projectAllocations: UInt64 = 0
+        if let layer = unitLayer {
+            func mostActive() -> Int {
+                let (c, h, w) = network.graph.values[layer].shape.chw
+                let a = network.buffer(layer)
+                var best = 0, bestValue = -Float.infinity
+                for ch in 0..<c {
+                    for i in 0..<(h * w) where a[ch * h * w + i] > bestValue { bestValue = a[ch * h * w + i]; best = ch }
+                }
+                return best
+            }
+            for _ in 0..<max(3, warmup / 2) {
+                network.forward()
+                try projector.project(value: layer, channel: mostActive(), at: nil, mode: .deconv)
+            }
+            ds_allocation_counter_start()
+            for _ in 0..<allocationRuns {
+                network.forward()
+                try projector.project(value: layer, channel: mostActive(), at: nil, mode: .deconv)
+            }
+            projectAllocations = ds_allocation_counter_stop()
+            projectTimes.reserveCapacity(runs)
+            for _ in 0..<runs {
+                let t0 = clock.now
+                network.forward()
+                try projector.project(value: layer, channel: mostActive(), at: nil, mode: .deconv)
+                projectTimes.append((clock.now - t0).milliseconds)
+            }
+            projectTimes.sort()
+        }
+        let projectMedian = projectTimes.isEmpty ? nil : projectTimes[projectTimes.count / 2]
         let rssMB = Double(residentBytes()) / 1e6
         let result: [String: Any] = [
             "model": model.url.lastPathComponent,
@@ -70,9 +107,11 @@ struct Bench: ParsableCommand {
             "forward_ms_median": rounded(median),
             "forward_ms_p99": rounded(p99),
             "forward_ms_min": rounded(times[0]),
-            // The projection pass is not part of the engine yet.
-            "project_ms_median": NSNull(),
+            "project_ms_median": projectMedian.map(rounded) as Any? ?? NSNull(),
+            "project_layer": unitLayer.map { network.graph.values[$0].name } as Any? ?? NSNull(),
+            "project_to_forward_ratio": projectMedian.map { rounded($0 / median) } as Any? ?? NSNull(),
             "allocations_per_frame": counting ? Double(allocations) / Double(allocationRuns) : NSNull() as Any,
+            "allocations_per_projected_frame": counting ? Double(projectAllocations) / Double(allocationRuns) : NSNull() as Any,
             "rss_mb": rounded(rssMB),
             "arena_mb": rounded(Double(network.arenaBytes) / 1e6),
         ]
@@ -82,12 +121,31 @@ struct Bench: ParsableCommand {
             print("\(model.url.path) on \(network.pool.threadCount) thread(s), \(runs) runs after \(warmup) warm-up")
             print(String(format: "  load            %8.2f ms", loadMs))
             print(String(format: "  forward median  %8.3f ms   p99 %.3f ms   min %.3f ms", median, p99, times[0]))
-            print("  allocations     \(counting ? String(format: "%.2f", Double(allocations) / Double(allocationRuns)) : "not counted") per forward pass")
+            if let projectMedian, let layer = unitLayer {
+                print(String(format: "  forward+deconv  %8.3f ms   (%.2f× forward; from %@)", projectMedian, projectMedian / median,
+                             network.graph.values[layer].name))
+            }
+            print("  allocations     \(counting ? String(format: "%.2f", Double(allocations) / Double(allocationRuns)) : "not counted") per forward pass, " +
+                  "\(counting ? String(format: "%.2f", Double(projectAllocations) / Double(allocationRuns)) : "not counted") per forward + projection")
             print(String(format: "  resident        %8.1f MB   (arena %.1f MB)", rssMB, Double(network.arenaBytes) / 1e6))
         }
     }
 
     private func rounded(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }
+
+    /// The last convolution's layer as users see it: its activation's output when a Relu, Clip or
+    /// LeakyRelu consumes it directly.
+    static func lastConvolutionLayer(_ graph: Graph) -> Int? {
+        guard let i = graph.nodes.lastIndex(where: { if case .conv = $0.op { return true }; return false }) else { return nil }
+        let out = graph.nodes[i].output
+        if i + 1 < graph.nodes.count, graph.nodes[i + 1].inputs == [out] {
+            switch graph.nodes[i + 1].op {
+            case .relu, .clip, .leakyRelu: return graph.nodes[i + 1].output
+            default: break
+            }
+        }
+        return out
+    }
 }
 
 extension Duration {

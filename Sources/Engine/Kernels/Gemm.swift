@@ -22,6 +22,13 @@ enum Gemm {
     /// each kk, A[6p..<6p+6, kk] (zero past row m). Within a panel, K is split in blocks of `kc`,
     /// each block contiguous, in the order `multiply` walks them.
     static func packA(_ a: UnsafePointer<Float>, lda: Int, m: Int, k: Int, into dst: UnsafeMutablePointer<Float>) {
+        packA(a, rowStride: lda, columnStride: 1, m: m, k: k, into: dst)
+    }
+
+    /// `packA` for a matrix with any strides: element (i, j) is `a[i * rowStride + j * columnStride]`
+    /// (a transposed matrix is packed by swapping the strides).
+    static func packA(_ a: UnsafePointer<Float>, rowStride: Int, columnStride: Int, m: Int, k: Int,
+                      into dst: UnsafeMutablePointer<Float>) {
         var o = 0
         var k0 = 0
         while k0 < k {
@@ -29,7 +36,7 @@ enum Gemm {
             for p in stride(from: 0, to: m, by: mr) {
                 for kk in 0..<kb {
                     for r in 0..<mr {
-                        dst[o] = p + r < m ? a[(p + r) * lda + k0 + kk] : 0
+                        dst[o] = p + r < m ? a[(p + r) * rowStride + (k0 + kk) * columnStride] : 0
                         o += 1
                     }
                 }
