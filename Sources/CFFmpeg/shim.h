@@ -7,3 +7,18 @@
 #include <libavutil/imgutils.h>
 #include <libavutil/opt.h>
 #include <libswscale/swscale.h>
+
+/// `AVERROR(e)`: the FFmpeg error code for a POSIX errno value.
+static inline int ds_averror(int posixError) { return AVERROR(posixError); }
+
+/// `AVERROR_EOF`: the end of a stream.
+static inline int ds_averror_eof(void) { return AVERROR_EOF; }
+
+/// `AV_NOPTS_VALUE`: "no timestamp".
+static inline int64_t ds_av_nopts_value(void) { return AV_NOPTS_VALUE; }
+
+/// `av_err2str` is a macro over a compound literal; this writes the message into `buffer`.
+static inline const char *ds_av_error_string(int error, char *buffer, size_t size) {
+    av_strerror(error, buffer, size);
+    return buffer;
+}

@@ -132,16 +132,21 @@ public enum NPY {
         guard let count = checkedCount(shape, limit: Int.max / 8), count == data.count else {
             throw ModelError.cannotWrite(path: path, reason: "shape \(shape) does not describe \(data.count) values")
         }
-        var file = encodeHeader(shape: shape)
-        let headerCount = file.count
-        file.reserveCapacity(headerCount + count * 4)
-        file.append(contentsOf: repeatElement(0, count: count * 4))
-        file.withUnsafeMutableBytes { raw in
-            for (i, v) in data.enumerated() {
-                raw.storeBytes(of: v.bitPattern.littleEndian, toByteOffset: headerCount + i * 4, as: UInt32.self)
-            }
+        let header = encodeHeader(shape: shape)
+        #if _endian(little)
+        // The file's payload is the buffer's own bytes: write them without a copy.
+        try header.withUnsafeBytes { h in
+            try atomicWrite([h, UnsafeRawBufferPointer(data)], to: path)
         }
-        try atomicWrite(file, to: path)
+        #else
+        var payload = [UInt8](repeating: 0, count: count * 4)
+        payload.withUnsafeMutableBytes { raw in
+            for (i, v) in data.enumerated() { raw.storeBytes(of: v.bitPattern.littleEndian, toByteOffset: i * 4, as: UInt32.self) }
+        }
+        try header.withUnsafeBytes { h in
+            try payload.withUnsafeBytes { p in try atomicWrite([h, p], to: path) }
+        }
+        #endif
     }
 
     /// Convenience for arrays.
@@ -176,7 +181,7 @@ public enum NPY {
         return out
     }
 
-    static func atomicWrite(_ bytes: [UInt8], to path: String) throws {
+    static func atomicWrite(_ parts: [UnsafeRawBufferPointer], to path: String) throws {
         func fail(_ what: String, _ code: Int32 = errno) -> ModelError {
             .cannotWrite(path: path, reason: "\(what): \(String(cString: strerror(code)))")
         }
@@ -191,7 +196,7 @@ public enum NPY {
             if !closed { close(fd) }
         }
         do {
-            try bytes.withUnsafeBytes { raw in
+            for raw in parts where raw.count > 0 {
                 var offset = 0
                 while offset < raw.count {
                     let n = systemWrite(fd, raw.baseAddress! + offset, raw.count - offset)

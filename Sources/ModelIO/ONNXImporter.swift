@@ -134,7 +134,7 @@ struct ONNXImporter {
         }
         var ids: [Int] = []
         for o in model.graph.output {
-            guard let id = graph.value(named: o.name), graph.values[id].constant == nil else {
+            guard let id = graph.value(named: o.name), graph.values[id].producer != nil else {
                 let why = unavailable[o.name].map { "is \($0)" } ?? "is not computed by any node"
                 throw ModelError.invalidModel(path: path, reason: "the graph output '\(o.name)' \(why)")
             }

@@ -25,8 +25,10 @@ struct DeepScope: ParsableCommand {
             if code == .success || code == .failure || error is ExitCode {
                 exit(withError: error)
             }
-            // Usage errors (unknown option, missing argument) are bad input too.
-            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            // Usage errors (unknown option, missing argument) are bad input too: one line, and
+            // `--help` has the rest.
+            let sentence = message(for: error).split(separator: "\n").first.map(String.init) ?? "Invalid arguments."
+            FileHandle.standardError.write(Data((sentence + " (see --help)\n").utf8))
             Foundation.exit(2)
         }
     }

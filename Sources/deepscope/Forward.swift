@@ -38,7 +38,7 @@ struct Forward: ParsableCommand {
                 try NPY.write(path: dir.appendingPathComponent(file).path, shape: shape.dims,
                               data: UnsafeBufferPointer(network.buffer(node.output)))
             } catch {
-                throw UserError("Cannot write \(dir.appendingPathComponent(file).path): \(error)", status: 1)
+                throw UserError(String(describing: error), status: 1)
             }
             index[node.name] = file
         }

@@ -50,7 +50,7 @@ struct Project: ParsableCommand {
         do {
             try NPY.write(path: out, shape: shape.dims, data: UnsafeBufferPointer(result))
         } catch {
-            throw UserError("Cannot write \(out): \(error)", status: 1)
+            throw UserError(String(describing: error), status: 1)
         }
     }
 

@@ -17,5 +17,10 @@ struct BenchTests {
         // The counter must really be active (a number, not null) and count zero.
         let allocations = try #require(obj["allocations_per_frame"] as? Double)
         #expect(allocations == 0)
+        // Forward + deconv of the last convolution's most active unit: timed and allocation-free.
+        let project = try #require(obj["project_ms_median"] as? Double)
+        #expect(project > 0)
+        #expect(obj["project_layer"] as? String == "head_relu6")
+        #expect(obj["allocations_per_projected_frame"] as? Double == 0)
     }
 }

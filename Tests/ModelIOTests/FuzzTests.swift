@@ -65,14 +65,19 @@ func everyOperatorModel() -> ONNXBuilder {
                                  "value_float", "value_floats", "value_int", "value_ints", "broadcast"]
 
     /// Every case either loads or throws a `ModelError`; none crashes, traps or takes long.
-    /// `DEEPSCOPE_FUZZ_CASES` and `DEEPSCOPE_FUZZ_SEED` override the defaults.
+    /// `DEEPSCOPE_FUZZ_CASES` and `DEEPSCOPE_FUZZ_SEED` override the defaults; `DEEPSCOPE_FUZZ_MODEL`
+    /// adds a model file to the seeds.
     @Test func loaderSurvivesRandomAndMutatedModels() throws {
         let env = ProcessInfo.processInfo.environment
         let seed = env["DEEPSCOPE_FUZZ_SEED"].flatMap { UInt64($0) } ?? 0xD33B_5C09E
         let cases = env["DEEPSCOPE_FUZZ_CASES"].flatMap { Int($0) } ?? 5000
         print("ModelIO fuzz: seed \(seed), \(cases) cases (set DEEPSCOPE_FUZZ_SEED / DEEPSCOPE_FUZZ_CASES to change)")
         var rng = SplitMix64(seed: seed)
-        let seeds = [everyOperatorModel().model, smallClassifier().model, smallClassifier(opset: 9).model]
+        var seeds = [everyOperatorModel().model, smallClassifier().model, smallClassifier(opset: 9).model]
+        // DEEPSCOPE_FUZZ_MODEL adds a real model file as one more seed (slower: it is re-encoded often).
+        if let extra = env["DEEPSCOPE_FUZZ_MODEL"] {
+            seeds.append(try Onnx_ModelProto(serializedBytes: Data(contentsOf: URL(fileURLWithPath: extra))))
+        }
         let seedBytes = try seeds.map { try $0.serializedData() }
 
         var loaded = 0, rejected = 0

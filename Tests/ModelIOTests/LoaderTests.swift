@@ -120,6 +120,11 @@ func smallClassifier(opset: Int = 13, classes: Int = 4) -> ONNXBuilder {
         out.output("z")
         #expect(modelError { try out.load() }.contains("the graph output 'z' is not computed by any node"))
 
+        var inputAsOutput = ONNXBuilder()
+        inputAsOutput.node("Relu", ["x"], ["y"])
+        inputAsOutput.output("x")
+        #expect(modelError { try inputAsOutput.load() }.contains("the graph output 'x' is not computed by any node"))
+
         var noOutputs = ONNXBuilder()
         noOutputs.node("Relu", ["x"], ["y"])
         #expect(modelError { try noOutputs.load() }.contains("declares no outputs"))
@@ -171,6 +176,17 @@ func smallClassifier(opset: Int = 13, classes: Int = 4) -> ONNXBuilder {
 
     @Test func missingFile() {
         #expect(modelError { try ModelLoader.load(path: "/nonexistent/model.onnx") } == "/nonexistent/model.onnx: no such file.")
+    }
+
+    @Test func oversizedFileIsRefusedBeforeReading() throws {
+        let dir = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("huge.onnx").path
+        #expect(FileManager.default.createFile(atPath: path, contents: nil))
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.truncate(atOffset: UInt64(ModelLimits.maxFileBytes) + 1)   // sparse: no disk used
+        try handle.close()
+        #expect(modelError { try ModelLoader.load(path: path) }.hasPrefix(path + ": the file is 2147483649 bytes"))
     }
 
     @Test func directory() throws {
