@@ -35,6 +35,7 @@ let package = Package(
                 dependencies: ["Engine", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 exclude: ["onnx.proto"], swiftSettings: optimize),
         .target(name: "Imaging", dependencies: ["CPNG", "CTurboJPEG"], swiftSettings: optimize),
+        .target(name: "Visualization", dependencies: ["Engine", "Imaging"], swiftSettings: optimize),
         .target(name: "Capture", dependencies: ["Engine", "Imaging", "CV4L2", "CFFmpeg"], swiftSettings: optimize),
         .target(name: "Daemon", dependencies: ["Engine", "ModelIO", "Imaging", "Capture"], swiftSettings: optimize),
 
@@ -50,6 +51,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
         .testTarget(name: "ModelIOTests", dependencies: ["ModelIO", "Engine", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "VisualizationTests", dependencies: ["Visualization", "Imaging", "TestSupport"]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "Imaging", "TestSupport"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Capture", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
