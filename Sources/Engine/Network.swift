@@ -95,7 +95,7 @@ public final class Network: @unchecked Sendable {
             let kernel: Kernel
             switch node.op {
             case .conv(let c):
-                let plan = ConvPlan(conv: c, input: inShapes[0], output: outShape)
+                let plan = ConvPlan(conv: c, input: inShapes[0], output: outShape, threads: threads)
                 maxScratch = max(maxScratch, plan.scratchPerThread)
                 var fused: FusedActivation?
                 var fusedOutput = -1

@@ -71,7 +71,7 @@ struct ConvPlan {
     /// Floats of im2col scratch one thread needs.
     let scratchPerThread: Int
 
-    init(conv: Convolution, input: Shape, output: Shape) {
+    init(conv: Convolution, input: Shape, output: Shape, threads: Int) {
         self.conv = conv
         (n, c, h, w) = (input[0], input[1], input[2], input[3])
         (oh, ow) = (output[2], output[3])
@@ -81,18 +81,16 @@ struct ConvPlan {
             && win.padTop == 0 && win.padLeft == 0 && win.padBottom == 0 && win.padRight == 0
         let cols = oh * ow
         let rows = conv.outChannels / conv.groups
-        // Column chunks of ~256 keep a block of the output and of col in L2; when there are few
-        // columns (deep layers), split output channels instead so both threads have work.
-        let chunk = 256
-        if cols >= 2 * chunk {
-            colChunk = chunk
-            rowChunk = rows
-        } else {
-            colChunk = cols
-            // Row blocks are whole 6-row panels of the packed weights.
-            rowChunk = rows >= 96 ? max(48, ((rows / 8 + 5) / 6) * 6) : rows
-        }
+        // Column chunks of at most 256 keep a block of the output and of col in L2; they are made
+        // equal (multiples of 16, the GEMM tile) so no task is a small remainder. When that gives
+        // too few tasks to keep every thread busy (deep layers, few columns), output channels are
+        // split too, in whole 6-row panels of the packed weights and at least 24 rows each.
+        let colPieces = max(1, (cols + 255) / 256)
+        colChunk = min(cols, ((cols + colPieces - 1) / colPieces + 15) / 16 * 16)
         colTasks = (cols + colChunk - 1) / colChunk
+        let minTasks = 4 * max(1, threads)
+        let rowPieces = max(1, (minTasks + colTasks * conv.groups * n - 1) / (colTasks * conv.groups * n))
+        rowChunk = min(rows, max(24, ((rows + rowPieces - 1) / rowPieces + 5) / 6 * 6))
         rowTasks = (rows + rowChunk - 1) / rowChunk
         let k = conv.inChannelsPerGroup * win.kernelH * win.kernelW
         if depthwise {
