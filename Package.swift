@@ -1,7 +1,11 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+/// Release builds of the libraries target AVX2 + FMA (x86-64-v3, every x86 CPU since 2013–2015): the
+/// engine's kernels are written for 8-wide FMA. The executable itself stays generic so that it can
+/// say so clearly on an older CPU instead of dying on an illegal instruction.
 let optimize: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-target-cpu", "haswell"], .when(configuration: .release))]
+let optimizeGeneric: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
 
 let package = Package(
     name: "DeepScope",
@@ -44,7 +48,7 @@ let package = Package(
                           dependencies: ["Engine", "ModelIO", "Imaging", "Capture", "Daemon", "CAllocationCounter",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           // Swift 5 mode: the command line touches C globals (stdout) directly.
-                          swiftSettings: optimize + [.swiftLanguageMode(.v5)]),
+                          swiftSettings: optimizeGeneric + [.swiftLanguageMode(.v5)]),
 
         // MARK: - Tests
         .target(name: "TestSupport", dependencies: ["Engine"], path: "Tests/TestSupport"),

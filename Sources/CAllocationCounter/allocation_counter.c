@@ -51,3 +51,12 @@ int ds_allocation_counter_active(void) {
     __libc_free(p);
     return atomic_load(&seen_call);
 }
+
+int ds_cpu_supports_avx2_fma(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}

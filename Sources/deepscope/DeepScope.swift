@@ -1,4 +1,5 @@
 import ArgumentParser
+import CAllocationCounter
 import Foundation
 
 /// The `deepscope` command line. Its commands, options and output formats are a contract that
@@ -8,12 +9,19 @@ struct DeepScope: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "deepscope",
         abstract: "Shows what a convolutional network sees, live.",
-        subcommands: [Classify.self, Forward.self, Project.self, Inspect.self, Bench.self])
+        subcommands: [Run.self, Classify.self, Forward.self, Project.self, Inspect.self, Devices.self, Bench.self,
+                      CaptureBench.self])
 
     /// Runs a command, mapping failures to the contract's exit statuses: 2 for bad input (one sentence
     /// on stderr naming the file, node or device at fault), 1 for failures of the machine or device.
     static func main() {
         setvbuf(stdout, nil, _IOLBF, 0)
+        #if arch(x86_64)
+        if ds_cpu_supports_avx2_fma() == 0 {
+            FileHandle.standardError.write(Data("DeepScope needs a CPU with AVX2 and FMA (x86-64-v3); this one has neither or only one.\n".utf8))
+            Foundation.exit(1)
+        }
+        #endif
         do {
             var command = try parseAsRoot()
             try command.run()

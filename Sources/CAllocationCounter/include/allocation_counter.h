@@ -15,4 +15,7 @@ uint64_t ds_allocation_counter_stop(void);
 /// 1 when this process's malloc really goes through the counter.
 int ds_allocation_counter_active(void);
 
+/// 1 when the CPU has AVX2 and FMA, which the engine's kernels are compiled for (x86-64-v3).
+int ds_cpu_supports_avx2_fma(void);
+
 #endif
