@@ -72,10 +72,10 @@ public final class Projector: @unchecked Sendable {
 
     private struct Plan {
         let target: Int
-        /// Values whose gradients the pass writes (zeroed before each projection).
-        let touched: [Int]
         /// Backward work in execution order (the reverse of the forward order).
         let works: [Network.Work]
+        /// The node each work belongs to.
+        let nodes: [Int]
     }
 
     /// Column chunk of the transposed-convolution GEMM.
@@ -84,16 +84,49 @@ public final class Projector: @unchecked Sendable {
     public init(network: Network) {
         self.network = network
         grads = Arena(capacity: network.valuesExtent)
-        // Scratch per thread: one column chunk of a channel's im2col rows plus GEMM packing.
+        // Scratch per thread: one column chunk of a channel's im2col rows plus GEMM packing, or a
+        // stride-1 depthwise layer's padded plane plus one output plane.
         var most = 0
         for node in network.graph.nodes {
-            if case .conv(let c) = node.op {
-                let kk = c.window.kernelH * c.window.kernelW
-                most = max(most, Arena.aligned(kk * Projector.colChunk) + Arena.aligned(Gemm.packedBCount(ncols: Projector.colChunk)))
+            guard case .conv(let c) = node.op else { continue }
+            let kk = c.window.kernelH * c.window.kernelW
+            most = max(most, Arena.aligned(kk * Projector.colChunk) + Arena.aligned(Gemm.packedBCount(ncols: Projector.colChunk)))
+            let input = network.graph.values[node.inputs[0]].shape
+            if let t = Projector.transposedDepthwise(c, input: input, output: network.graph.values[node.output].shape) {
+                most = max(most, t.plan.scratchPerThread + Arena.aligned(input[2] * input[3]))
             }
         }
         scratchPerThread = most
         scratch = Arena(capacity: most * network.pool.threadCount)
+        scratchTags = .allocate(capacity: network.pool.threadCount)
+        scratchTags.initialize(repeating: -1, count: network.pool.threadCount)
+    }
+
+    /// Which layout each worker's scratch holds, for the depthwise kernel (see `ConvPlan`).
+    private let scratchTags: UnsafeMutablePointer<Int>
+
+    /// A stride-1 depthwise convolution's transpose is itself a depthwise convolution of the output
+    /// gradient: the kernel flipped, each pad p becoming (k − 1)·d − p. Planned like a forward layer,
+    /// it runs on the forward pass's vectorized kernel. Nil for strided layers or unusual pads.
+    static func transposedDepthwise(_ conv: Convolution, input: Shape, output: Shape) -> (plan: ConvPlan, weight: [Float])? {
+        let win = conv.window
+        let c = input[1]
+        guard conv.inChannelsPerGroup == 1, conv.groups == c, conv.outChannels == c,
+              win.strideH == 1, win.strideW == 1 else { return nil }
+        let spanH = (win.kernelH - 1) * win.dilationH, spanW = (win.kernelW - 1) * win.dilationW
+        let t = Window(kernelH: win.kernelH, kernelW: win.kernelW, dilationH: win.dilationH, dilationW: win.dilationW,
+                       padTop: spanH - win.padTop, padLeft: spanW - win.padLeft,
+                       padBottom: spanH - win.padBottom, padRight: spanW - win.padRight)
+        guard t.padTop >= 0, t.padLeft >= 0, t.padBottom >= 0, t.padRight >= 0,
+              let size = t.outputSize(h: output[2], w: output[3]), size.h == input[2], size.w == input[3] else { return nil }
+        let kk = win.kernelH * win.kernelW
+        var flipped = [Float](repeating: 0, count: conv.weight.count)
+        for ch in 0..<c {
+            for k in 0..<kk { flipped[ch * kk + k] = conv.weight[ch * kk + (kk - 1 - k)] }
+        }
+        let transposed = Convolution(window: t, groups: c, outChannels: c, inChannelsPerGroup: 1, weight: flipped, bias: nil)
+        let plan = ConvPlan(conv: transposed, input: output, output: input, threads: 1)
+        return (plan, flipped)
     }
 
     /// The gradient arena's view of a value.
@@ -125,15 +158,20 @@ public final class Projector: @unchecked Sendable {
     @discardableResult
     public func project(value: Int, channel: Int, at position: (y: Int, x: Int)?,
                         mode: ProjectionMode) throws -> UnsafeMutableBufferPointer<Float> {
+        try project(value: value, channel: channel, at: position, mode: mode, after: nil)
+    }
+
+    /// `project`, calling `after(node)` when each node's backward step is done (for profiling).
+    @discardableResult
+    public func project(value: Int, channel: Int, at position: (y: Int, x: Int)?, mode: ProjectionMode,
+                        after: ((_ node: Int) -> Void)?) throws -> UnsafeMutableBufferPointer<Float> {
         let shape = network.graph.values[value].shape
         // A fully connected output has no map: its position, if any, is ignored.
         try validate(value: value, channel: channel, at: shape.rank == 2 ? nil : position)
         if plan?.target != value { plan = makePlan(target: value) }
         let plan = plan!
         settings.mode = mode
-        for v in plan.touched {
-            (grads.base + network.offsets[v]).update(repeating: 0, count: network.graph.values[v].shape.count)
-        }
+        (grads.base + network.offsets[value]).update(repeating: 0, count: shape.count)
         // Seed (batch item 0).
         let (_, h, w) = shape.chw
         let seed = gradient(value)
@@ -145,7 +183,10 @@ public final class Projector: @unchecked Sendable {
             let act = network.buffer(value)
             for i in 0..<(h * w) { seed[channel * h * w + i] = act[channel * h * w + i] }
         }
-        for work in plan.works { network.pool.parallelFor(work.tasks, work.body) }
+        for (work, node) in zip(plan.works, plan.nodes) {
+            network.pool.parallelFor(work.tasks, work.body)
+            after?(node)
+        }
         return inputGradient
     }
 
@@ -165,15 +206,28 @@ public final class Projector: @unchecked Sendable {
                 stack.append(i)
             }
         }
+        // The first step to write a gradient overwrites it (no buffer is cleared ahead of the
+        // pass); later contributions add to it. Only the target's gradient (the seed) is cleared.
+        var written = Set<Int>([target])
         var works: [Network.Work] = []
+        var owners: [Int] = []
         for ni in needed.sorted(by: >) {
-            works.append(contentsOf: backward(node: ni))
+            let first = graph.nodes[ni].inputs.map { v -> Bool in
+                if graph.values[v].constant != nil { return false }
+                return written.insert(v).inserted
+            }
+            let w = backward(node: ni, first: first)
+            works.append(contentsOf: w)
+            owners.append(contentsOf: Array(repeating: ni, count: w.count))
         }
-        return Plan(target: target, touched: touched.sorted(), works: works)
+        _ = touched
+        return Plan(target: target, works: works, nodes: owners)
     }
 
-    /// The backward work of one node: adds the node's input gradients from its output gradient.
-    private func backward(node ni: Int) -> [Network.Work] {
+    /// The backward work of one node: the node's input gradients from its output gradient,
+    /// overwriting input `i`'s gradient when `first[i]` (no earlier step wrote it), else adding.
+    private func backward(node ni: Int, first: [Bool]) -> [Network.Work] {
+        let set = first.first ?? false
         let net = network
         let graph = net.graph
         let node = graph.nodes[ni]
@@ -199,7 +253,7 @@ public final class Projector: @unchecked Sendable {
 
         switch node.op {
         case .conv(let conv):
-            return [convBackward(node: ni, conv: conv, input: inShape, output: outShape, gx: gx, gy: gy)]
+            return [convBackward(node: ni, conv: conv, input: inShape, output: outShape, gx: gx, gy: gy, set: set)]
 
         case .batchNorm(let scale, let shift):
             _ = shift
@@ -209,7 +263,7 @@ public final class Projector: @unchecked Sendable {
                 s.withUnsafeBufferPointer { sc in
                     for p in 0..<(count / inner) {
                         let a = sc[p % channels]
-                        for i in 0..<inner { gx[p * inner + i] += gy[p * inner + i] * a }
+                        for i in 0..<inner { put(gx + p * inner + i, gy[p * inner + i] * a, set) }
                     }
                 }
             }]
@@ -217,9 +271,9 @@ public final class Projector: @unchecked Sendable {
         case .relu:
             return [flat(count) { s, e in
                 switch settings.mode {
-                case .gradient: for i in s..<e where y[i] > 0 { gx[i] += gy[i] }
-                case .deconv: for i in s..<e { gx[i] += max(gy[i], 0) }
-                case .guided: for i in s..<e where y[i] > 0 && gy[i] > 0 { gx[i] += gy[i] }
+                case .gradient: store(gx, s, e, set) { i in y[i] > 0 ? gy[i] : 0 }
+                case .deconv: store(gx, s, e, set) { i in gy[i] > 0 ? gy[i] : 0 }
+                case .guided: store(gx, s, e, set) { i in y[i] > 0 && gy[i] > 0 ? gy[i] : 0 }
                 }
             }]
 
@@ -228,11 +282,11 @@ public final class Projector: @unchecked Sendable {
             return [flat(count) { s, e in
                 switch settings.mode {
                 case .deconv where lo == 0:
-                    for i in s..<e { gx[i] += max(gy[i], 0) }
+                    store(gx, s, e, set) { i in gy[i] > 0 ? gy[i] : 0 }
                 case .gradient, .deconv:
-                    for i in s..<e where y[i] > lo && y[i] < hi { gx[i] += gy[i] }
+                    store(gx, s, e, set) { i in y[i] > lo && y[i] < hi ? gy[i] : 0 }
                 case .guided:
-                    for i in s..<e where y[i] > lo && y[i] < hi && gy[i] > 0 { gx[i] += gy[i] }
+                    store(gx, s, e, set) { i in y[i] > lo && y[i] < hi && gy[i] > 0 ? gy[i] : 0 }
                 }
             }]
 
@@ -243,23 +297,24 @@ public final class Projector: @unchecked Sendable {
             return [flat(count) { s, e in
                 if materialize && s == 0 { _ = net.buffer(xv) }
                 switch settings.mode {
-                case .gradient: for i in s..<e { gx[i] += xs[i] > 0 ? gy[i] : a * gy[i] }
-                case .deconv: for i in s..<e { let g = gy[i]; gx[i] += g > 0 ? g : a * g }
-                case .guided: for i in s..<e where gy[i] > 0 { gx[i] += xs[i] > 0 ? gy[i] : a * gy[i] }
+                case .gradient: for i in s..<e { put(gx + i, xs[i] > 0 ? gy[i] : a * gy[i], set) }
+                case .deconv: for i in s..<e { let g = gy[i]; put(gx + i, g > 0 ? g : a * g, set) }
+                case .guided: for i in s..<e { put(gx + i, gy[i] > 0 ? (xs[i] > 0 ? gy[i] : a * gy[i]) : 0, set) }
                 }
             }]
 
         case .sigmoid:
-            return [flat(count) { s, e in for i in s..<e { gx[i] += gy[i] * y[i] * (1 - y[i]) } }]
+            return [flat(count) { s, e in for i in s..<e { put(gx + i, gy[i] * y[i] * (1 - y[i]), set) } }]
 
         case .identity, .reshape:
-            return [flat(count) { s, e in for i in s..<e { gx[i] += gy[i] } }]
+            return [flat(count) { s, e in store(gx, s, e, set) { i in gy[i] } }]
 
         case .maxPool:
             let sw = UnsafePointer(net.switchArena + net.switchOffsets[ni]!)
             let planes = outShape[0] * outShape[1]
             let outPlane = outShape[2] * outShape[3], inPlane = inShape[2] * inShape[3]
             return [Network.Work(tasks: planes) { p, _ in
+                if set { (gx + p * inPlane).update(repeating: 0, count: inPlane) }
                 for i in 0..<outPlane {
                     let k = Int(sw[p * outPlane + i])
                     if k >= 0 { gx[p * inPlane + k] += gy[p * outPlane + i] }
@@ -271,6 +326,7 @@ public final class Projector: @unchecked Sendable {
             let (h, w, oh, ow) = (inShape[2], inShape[3], outShape[2], outShape[3])
             return [Network.Work(tasks: planes) { p, _ in
                 let gxp = gx + p * h * w, gyp = gy + p * oh * ow
+                if set { gxp.update(repeating: 0, count: h * w) }
                 for oy in 0..<oh {
                     let y0 = oy * win.strideH - win.padTop
                     for ox in 0..<ow {
@@ -307,7 +363,7 @@ public final class Projector: @unchecked Sendable {
             let r = 1 / Float(size)
             return [Network.Work(tasks: planes) { p, _ in
                 let g = gy[p] * r
-                for i in 0..<size { gx[p * size + i] += g }
+                for i in 0..<size { put(gx + p * size + i, g, set) }
             }]
 
         case .lrn(let prm):
@@ -332,7 +388,7 @@ public final class Projector: @unchecked Sendable {
                         let dc = d(ch)
                         acc += gys[ch * plane] * xs[ch * plane] * powf(dc, -prm.beta - 1)
                     }
-                    gxs[j * plane] += gys[j * plane] * powf(d(j), -prm.beta) - 2 * k * prm.beta * xs[j * plane] * acc
+                    put(gxs + j * plane, gys[j * plane] * powf(d(j), -prm.beta) - 2 * k * prm.beta * xs[j * plane] * acc, set)
                 }
             }]
 
@@ -344,7 +400,18 @@ public final class Projector: @unchecked Sendable {
             let ga = G + offs[av], gb = G + offs[bv]
             let a = UnsafePointer(A + offs[av]), b = UnsafePointer(A + offs[bv])
             let plan = BroadcastPlan(a: aShape, b: bShape, out: outShape)
+            let setA = first[0], setB = first[1]
+            if !isMul && av != bv && aShape.count == count && bShape.count == count {
+                // The residual case: the gradient passes unchanged to both inputs.
+                return [flat(count) { s, e in
+                    if !aConst { store(ga, s, e, setA) { i in gy[i] } }
+                    if !bConst { store(gb, s, e, setB) { i in gy[i] } }
+                }]
+            }
             return [serial {
+                // A broadcast operand sums over several outputs: clear it first, then add.
+                if setA { ga.update(repeating: 0, count: aShape.count) }
+                if setB && !(bv == av) { gb.update(repeating: 0, count: bShape.count) }
                 for i in 0..<count {
                     let (ia, ib) = plan.sourceIndices(i)
                     let g = gy[i]
@@ -356,17 +423,17 @@ public final class Projector: @unchecked Sendable {
         case .concat(let axis):
             let outer = outShape.dims[..<axis].reduce(1, *)
             let total = outShape.dims[axis...].reduce(1, *)
-            var pieces: [(grad: UnsafeMutablePointer<Float>, size: Int, skip: Bool)] = []
-            for v in node.inputs {
+            var pieces: [(grad: UnsafeMutablePointer<Float>, size: Int, skip: Bool, set: Bool)] = []
+            for (k, v) in node.inputs.enumerated() {
                 let s = graph.values[v].shape
-                pieces.append((G + offs[v], s.dims[axis...].reduce(1, *), graph.values[v].constant != nil))
+                pieces.append((G + offs[v], s.dims[axis...].reduce(1, *), graph.values[v].constant != nil, first[k]))
             }
             return [serial {
                 for o in 0..<outer {
                     var at = 0
                     for p in pieces {
                         if !p.skip {
-                            for i in 0..<p.size { p.grad[o * p.size + i] += gy[o * total + at + i] }
+                            for i in 0..<p.size { put(p.grad + o * p.size + i, gy[o * total + at + i], p.set) }
                         }
                         at += p.size
                     }
@@ -381,7 +448,7 @@ public final class Projector: @unchecked Sendable {
                     // gx[n, :] += Wᵀ · gy[n, :]
                     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(batch), Int32(d.inFeatures),
                                 Int32(d.outFeatures), 1, gy, Int32(d.outFeatures), wp.baseAddress!, Int32(d.inFeatures),
-                                1, gx, Int32(d.inFeatures))
+                                set ? 0 : 1, gx, Int32(d.inFeatures))
                 }
             }]
 
@@ -396,7 +463,7 @@ public final class Projector: @unchecked Sendable {
                         for k in 0..<length { dot += gy[base + k * inner] * y[base + k * inner] }
                         for k in 0..<length {
                             let j = base + k * inner
-                            gx[j] += y[j] * (gy[j] - dot)
+                            put(gx + j, y[j] * (gy[j] - dot), set)
                         }
                     }
                 }
@@ -413,7 +480,7 @@ public final class Projector: @unchecked Sendable {
                         let k = rem % inDims[dd]; rem /= inDims[dd]
                         o += (k + begins[dd]) * outStrides[dd]
                     }
-                    for i in 0..<row { gx[r * row + i] += gy[o + i] }
+                    for i in 0..<row { put(gx + r * row + i, gy[o + i], set) }
                 }
             }]
         }
@@ -428,7 +495,7 @@ public final class Projector: @unchecked Sendable {
     /// channel (so no two tasks write the same gradient), each task computing its channel's kH·kW
     /// rows of col one column chunk at a time.
     private func convBackward(node ni: Int, conv: Convolution, input: Shape, output: Shape,
-                              gx: UnsafeMutablePointer<Float>, gy: UnsafePointer<Float>) -> Network.Work {
+                              gx: UnsafeMutablePointer<Float>, gy: UnsafePointer<Float>, set: Bool) -> Network.Work {
         let (n, c, h, w) = (input[0], input[1], input[2], input[3])
         let (oh, ow) = (output[2], output[3])
         let win = conv.window
@@ -437,27 +504,63 @@ public final class Projector: @unchecked Sendable {
         let cinG = conv.inChannelsPerGroup, coutG = conv.outChannels / groups
         let cols = oh * ow
 
+        if let t = Projector.transposedDepthwise(conv, input: input, output: output) {
+            let wbase = UnsafeMutablePointer<Float>.allocate(capacity: t.weight.count + c)
+            wbase.initialize(from: t.weight, count: t.weight.count)
+            (wbase + t.weight.count).initialize(repeating: 0, count: c)
+            retainedBuffers.append(wbase)
+            let zeros = UnsafePointer(wbase + t.weight.count)
+            let plan = t.plan
+            let scratchBase = scratch.base, per = scratchPerThread, tags = scratchTags
+            let planeScratch = plan.scratchPerThread
+            return Network.Work(tasks: n * c) { task, worker in
+                let work = scratchBase + worker * per
+                let gxp = gx + task * h * w
+                // Overwrite when this is the gradient's first writer, else add a temporary plane.
+                let target = set ? gxp : work + planeScratch
+                plan.run(task: task % c, input: gy + (task - task % c) * cols, weight: wbase, bias: zeros,
+                         output: target - (task % c) * h * w, activation: nil, activated: nil,
+                         scratch: work, scratchTag: tags + worker, id: ni)
+                if !set { for i in 0..<(h * w) { gxp[i] += target[i] } }
+            }
+        }
+
         if cinG == 1 && groups == c && conv.outChannels == c {
             let weight = conv.weight
             let wbase = UnsafeMutablePointer<Float>.allocate(capacity: weight.count)
             wbase.initialize(from: weight, count: weight.count)
             retainedBuffers.append(wbase)
+            // Per tap: its weight index, the gradient row offset, and the range of output columns
+            // whose input column lies inside the plane; computed once, not per row.
+            let sw = win.strideW
+            var taps: [(k: Int, ky: Int, off: Int, lo: Int, hi: Int)] = []
+            for ky in 0..<win.kernelH {
+                for kx in 0..<win.kernelW {
+                    let off = kx * win.dilationW - win.padLeft
+                    let lo = off >= 0 ? 0 : (-off + sw - 1) / sw
+                    let hi = min(ow, (w - 1 - off) >= 0 ? (w - 1 - off) / sw + 1 : 0)
+                    if lo < hi { taps.append((ky * win.kernelW + kx, ky, off, lo, hi)) }
+                }
+            }
+            let tapList = taps
             return Network.Work(tasks: n * c) { plane, _ in
                 let ch = plane % c
                 let wt = wbase + ch * kk
                 let gxp = gx + plane * h * w, gyp = gy + plane * cols
+                if set { gxp.update(repeating: 0, count: h * w) }
                 for oy in 0..<oh {
-                    for ky in 0..<win.kernelH {
-                        let iy = oy * win.strideH - win.padTop + ky * win.dilationH
+                    let src = gyp + oy * ow
+                    for t in tapList {
+                        let iy = oy * win.strideH - win.padTop + t.ky * win.dilationH
                         if iy < 0 || iy >= h { continue }
-                        for kx in 0..<win.kernelW {
-                            let wv = wt[ky * win.kernelW + kx]
-                            let off = kx * win.dilationW - win.padLeft
-                            let lo = off >= 0 ? 0 : (-off + win.strideW - 1) / win.strideW
-                            let hi = min(ow, (w - 1 - off) >= 0 ? (w - 1 - off) / win.strideW + 1 : 0)
-                            if lo >= hi { continue }
-                            let dst = gxp + iy * w + off, src = gyp + oy * ow
-                            for ox in lo..<hi { dst[ox * win.strideW] += wv * src[ox] }
+                        let wv = wt[t.k]
+                        let dst = gxp + iy * w + t.off
+                        if sw == 1 {
+                            for ox in t.lo..<t.hi { dst[ox] += wv * src[ox] }
+                        } else if sw == 2 {
+                            for ox in t.lo..<t.hi { dst[2 * ox] += wv * src[ox] }
+                        } else {
+                            for ox in t.lo..<t.hi { dst[ox * sw] += wv * src[ox] }
                         }
                     }
                 }
@@ -475,24 +578,29 @@ public final class Projector: @unchecked Sendable {
 
         if pointwise {
             let perGroup = Gemm.packedACount(m: cinG, k: coutG)
+            let tags = scratchTags
             return Network.Work(tasks: n * groups * colTasks) { t, worker in
+                tags[worker] = -1   // the scratch no longer holds a depthwise layout
                 let ct = t % colTasks, g = (t / colTasks) % groups, img = t / (colTasks * groups)
                 let col0 = ct * chunk, ncols = min(chunk, cols - col0)
                 packed.withUnsafeBufferPointer { pk in
                     Gemm.multiply(packedA: pk.baseAddress! + g * perGroup, m: cinG, k: coutG, row0: 0, rows: cinG,
                                   b: gy + (img * conv.outChannels + g * coutG) * cols + col0, ldb: cols, ncols: ncols,
-                                  c: gx + (img * c + g * cinG) * h * w + col0, ldc: h * w, accumulate: true,
+                                  c: gx + (img * c + g * cinG) * h * w + col0, ldc: h * w, accumulate: !set,
                                   scratch: scratchBase + worker * per)
                 }
             }
         }
 
+        let tags = scratchTags
         return Network.Work(tasks: n * c) { t, worker in
+            tags[worker] = -1   // the scratch no longer holds a depthwise layout
             let ci = t % c, img = t / c
             let g = ci / cinG, cig = ci % cinG
             let colBuf = scratchBase + worker * per
             let packScratch = colBuf + Arena.aligned(kk * chunk)
             let gxp = gx + (img * c + ci) * h * w
+            if set { gxp.update(repeating: 0, count: h * w) }
             let gyg = gy + (img * conv.outChannels + g * coutG) * cols
             packed.withUnsafeBufferPointer { pk in
                 let a = pk.baseAddress! + (g * cinG + cig) * perChannel
@@ -524,7 +632,10 @@ public final class Projector: @unchecked Sendable {
     /// Depthwise weights copied out of the graph for the prebuilt closures; freed with the projector.
     private var retainedBuffers: [UnsafeMutablePointer<Float>] = []
 
-    deinit { for b in retainedBuffers { b.deallocate() } }
+    deinit {
+        for b in retainedBuffers { b.deallocate() }
+        scratchTags.deallocate()
+    }
 
     /// W_gᵀ of every group, packed per input channel (kH·kW rows × Cout/g) for `Gemm`; for a 1×1
     /// convolution, per group (Cin/g rows).
@@ -562,6 +673,22 @@ public final class Projector: @unchecked Sendable {
         packedTransposed[ni] = out
         return out
     }
+}
+
+/// dst[i] = value(i) (`set`) or dst[i] += value(i), for i in s..<e: two plain loops the compiler
+/// vectorizes, rather than one loop that tests `set` per element.
+@inline(__always) private func store(_ dst: UnsafeMutablePointer<Float>, _ s: Int, _ e: Int, _ set: Bool,
+                                     _ value: (Int) -> Float) {
+    if set {
+        for i in s..<e { dst[i] = value(i) }
+    } else {
+        for i in s..<e { dst[i] += value(i) }
+    }
+}
+
+/// Writes (`set`) or adds `v` at `p`.
+@inline(__always) private func put(_ p: UnsafeMutablePointer<Float>, _ v: Float, _ set: Bool) {
+    p.pointee = set ? v : p.pointee + v
 }
 
 extension BroadcastPlan {

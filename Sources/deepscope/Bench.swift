@@ -68,16 +68,17 @@ struct Bench: ParsableCommand {
         let unitLayer = Bench.lastConvolutionLayer(network.graph)
         var projectTimes: [Double] = []
         var projectAllocations: UInt64 = 0
-        if let layer = unitLayer {
-            func mostActive() -> Int {
-                let (c, h, w) = network.graph.values[layer].shape.chw
-                let a = network.buffer(layer)
-                var best = 0, bestValue = -Float.infinity
-                for ch in 0..<c {
-                    for i in 0..<(h * w) where a[ch * h * w + i] > bestValue { bestValue = a[ch * h * w + i]; best = ch }
-                }
-                return best
+        func mostActive() -> Int {
+            guard let layer = unitLayer else { return 0 }
+            let (c, h, w) = network.graph.values[layer].shape.chw
+            let a = network.buffer(layer)
+            var best = 0, bestValue = -Float.infinity
+            for ch in 0..<c {
+                for i in 0..<(h * w) where a[ch * h * w + i] > bestValue { bestValue = a[ch * h * w + i]; best = ch }
             }
+            return best
+        }
+        if let layer = unitLayer {
             for _ in 0..<max(3, warmup / 2) {
                 network.forward()
                 try projector.project(value: layer, channel: mostActive(), at: nil, mode: .deconv)
@@ -98,6 +99,29 @@ struct Bench: ParsableCommand {
             projectTimes.sort()
         }
         let projectMedian = projectTimes.isEmpty ? nil : projectTimes[projectTimes.count / 2]
+        if let layer = unitLayer, ProcessInfo.processInfo.environment["DEEPSCOPE_PROFILE"] != nil {
+            // Per-node times of the forward pass and of the projection, by op, to stderr.
+            var forwardByOp: [String: Double] = [:], backwardByOp: [String: Double] = [:]
+            for _ in 0..<20 {
+                var t0 = clock.now
+                network.forward { node in
+                    let t = clock.now
+                    forwardByOp[network.graph.nodes[node].op.kindName, default: 0] += (t - t0).milliseconds / 20
+                    t0 = t
+                }
+                t0 = clock.now
+                try projector.project(value: layer, channel: mostActive(), at: nil, mode: .deconv) { node in
+                    let t = clock.now
+                    backwardByOp[network.graph.nodes[node].op.kindName, default: 0] += (t - t0).milliseconds / 20
+                    t0 = t
+                }
+            }
+            for (title, table) in [("forward", forwardByOp), ("deconv", backwardByOp)] {
+                for (op, ms) in table.sorted(by: { $0.value > $1.value }) {
+                    FileHandle.standardError.write(Data(String(format: "%@ %-20@ %8.3f ms\n", title, op, ms).utf8))
+                }
+            }
+        }
         let rssMB = Double(residentBytes()) / 1e6
         let result: [String: Any] = [
             "model": model.url.lastPathComponent,
