@@ -579,14 +579,21 @@ public final class Projector: @unchecked Sendable {
         if pointwise {
             let perGroup = Gemm.packedACount(m: cinG, k: coutG)
             let tags = scratchTags
-            return Network.Work(tasks: n * groups * colTasks) { t, worker in
+            // Few columns (deep layers): split the input channels too, in whole 6-row panels.
+            let minTasks = 4 * network.pool.threadCount
+            let rowPieces = max(1, (minTasks + n * groups * colTasks - 1) / (n * groups * colTasks))
+            let rowChunk = min(cinG, max(24, ((cinG + rowPieces - 1) / rowPieces + 5) / 6 * 6))
+            let rowTasks = (cinG + rowChunk - 1) / rowChunk
+            return Network.Work(tasks: n * groups * colTasks * rowTasks) { t, worker in
                 tags[worker] = -1   // the scratch no longer holds a depthwise layout
-                let ct = t % colTasks, g = (t / colTasks) % groups, img = t / (colTasks * groups)
+                let rt = t % rowTasks, ct = (t / rowTasks) % colTasks
+                let g = (t / (rowTasks * colTasks)) % groups, img = t / (rowTasks * colTasks * groups)
                 let col0 = ct * chunk, ncols = min(chunk, cols - col0)
+                let row0 = rt * rowChunk, nrows = min(rowChunk, cinG - row0)
                 packed.withUnsafeBufferPointer { pk in
-                    Gemm.multiply(packedA: pk.baseAddress! + g * perGroup, m: cinG, k: coutG, row0: 0, rows: cinG,
+                    Gemm.multiply(packedA: pk.baseAddress! + g * perGroup, m: cinG, k: coutG, row0: row0, rows: nrows,
                                   b: gy + (img * conv.outChannels + g * coutG) * cols + col0, ldb: cols, ncols: ncols,
-                                  c: gx + (img * c + g * cinG) * h * w + col0, ldc: h * w, accumulate: !set,
+                                  c: gx + (img * c + g * cinG + row0) * h * w + col0, ldc: h * w, accumulate: !set,
                                   scratch: scratchBase + worker * per)
                 }
             }
