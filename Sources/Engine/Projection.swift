@@ -570,8 +570,7 @@ public final class Projector: @unchecked Sendable {
         // W_g is [coutG, K] with K = cinG·kk; pack W_gᵀ [K, coutG] per input channel (kk rows each).
         let packed = transposedWeights(node: ni, conv: conv)
         let perChannel = Gemm.packedACount(m: kk, k: coutG)
-        let pointwise = kk == 1 && win.strideH == 1 && win.strideW == 1 && win.padTop == 0 && win.padLeft == 0
-            && win.padBottom == 0 && win.padRight == 0 && win.dilationH == 1 && win.dilationW == 1
+        let pointwise = Projector.isPointwise(win)
         let scratchBase = scratch.base, per = scratchPerThread
         let chunk = Projector.colChunk
         let colTasks = (cols + chunk - 1) / chunk
@@ -644,8 +643,14 @@ public final class Projector: @unchecked Sendable {
         scratchTags.deallocate()
     }
 
-    /// W_gᵀ of every group, packed per input channel (kH·kW rows × Cout/g) for `Gemm`; for a 1×1
-    /// convolution, per group (Cin/g rows).
+    /// W_gᵀ of every group, packed per input channel (kH·kW rows × Cout/g) for `Gemm`; for a
+    /// pointwise convolution, per group (Cin/g rows).
+    /// A 1×1, stride-1, unpadded window: its transpose is a plain matrix product.
+    static func isPointwise(_ win: Window) -> Bool {
+        win.kernelH == 1 && win.kernelW == 1 && win.strideH == 1 && win.strideW == 1 && win.padTop == 0
+            && win.padLeft == 0 && win.padBottom == 0 && win.padRight == 0
+    }
+
     private func transposedWeights(node ni: Int, conv: Convolution) -> [Float] {
         if let p = packedTransposed[ni] { return p }
         let win = conv.window
@@ -654,7 +659,7 @@ public final class Projector: @unchecked Sendable {
         let k = cinG * kk
         var out: [Float] = []
         conv.weight.withUnsafeBufferPointer { wp in
-            if kk == 1 {
+            if Projector.isPointwise(win) {
                 let per = Gemm.packedACount(m: cinG, k: coutG)
                 out = [Float](repeating: 0, count: per * groups)
                 out.withUnsafeMutableBufferPointer { o in
