@@ -702,17 +702,3 @@ public final class Projector: @unchecked Sendable {
 @inline(__always) private func put(_ p: UnsafeMutablePointer<Float>, _ v: Float, _ set: Bool) {
     p.pointee = set ? v : p.pointee + v
 }
-
-extension BroadcastPlan {
-    /// The flat indices into each operand of output element `i`.
-    @inline(__always) func sourceIndices(_ i: Int) -> (Int, Int) {
-        var rem = i, ia = 0, ib = 0
-        for d in stride(from: outDims.count - 1, through: 0, by: -1) {
-            let k = rem % outDims[d]
-            rem /= outDims[d]
-            ia += k * aStrides[d]
-            ib += k * bStrides[d]
-        }
-        return (ia, ib)
-    }
-}

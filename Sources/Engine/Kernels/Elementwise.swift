@@ -95,15 +95,21 @@ struct BroadcastPlan {
             }
         case .general:
             for i in start..<end {
-                var rem = i, ia = 0, ib = 0
-                for d in stride(from: outDims.count - 1, through: 0, by: -1) {
-                    let k = rem % outDims[d]
-                    rem /= outDims[d]
-                    ia += k * aStrides[d]
-                    ib += k * bStrides[d]
-                }
+                let (ia, ib) = sourceIndices(i)
                 y[i] = op(a[ia], b[ib])
             }
         }
+    }
+
+    /// The flat indices into each operand of output element `i`.
+    @inline(__always) func sourceIndices(_ i: Int) -> (Int, Int) {
+        var rem = i, ia = 0, ib = 0
+        for d in stride(from: outDims.count - 1, through: 0, by: -1) {
+            let k = rem % outDims[d]
+            rem /= outDims[d]
+            ia += k * aStrides[d]
+            ib += k * bStrides[d]
+        }
+        return (ia, ib)
     }
 }
