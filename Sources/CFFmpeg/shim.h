@@ -14,6 +14,12 @@ static inline int ds_averror(int posixError) { return AVERROR(posixError); }
 /// `AVERROR_EOF`: the end of a stream.
 static inline int ds_averror_eof(void) { return AVERROR_EOF; }
 
+/// `AVERROR_STREAM_NOT_FOUND`: `av_find_best_stream` found no stream of the type asked for.
+static inline int ds_averror_stream_not_found(void) { return AVERROR_STREAM_NOT_FOUND; }
+
+/// `AVERROR_DECODER_NOT_FOUND`: a stream exists but FFmpeg has no decoder for it.
+static inline int ds_averror_decoder_not_found(void) { return AVERROR_DECODER_NOT_FOUND; }
+
 /// `AV_NOPTS_VALUE`: "no timestamp".
 static inline int64_t ds_av_nopts_value(void) { return AV_NOPTS_VALUE; }
 

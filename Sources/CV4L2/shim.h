@@ -2,7 +2,9 @@
 //
 // Swift imports neither function-like macros (VIDIOC_*, V4L2_PIX_FMT_*) nor variadic functions
 // (v4l2_open, v4l2_ioctl): the static inline functions below expose exactly those, prefixed ds_.
+#include <errno.h>
 #include <fcntl.h>
+#include <unistd.h>
 #include <libv4l2.h>
 #include <linux/videodev2.h>
 #include <sys/ioctl.h>
@@ -12,7 +14,20 @@
 // MARK: - libv4l2's variadic entry points
 
 /// `v4l2_open` without a mode (capture never creates files).
-static inline int ds_v4l2_open(const char *path, int flags) { return v4l2_open(path, flags); }
+///
+/// The file is first asked VIDIOC_QUERYCAP through the kernel directly: libv4l2 prints its own
+/// messages to stderr when a file is not a V4L2 device, and the caller reports that in one sentence.
+/// Fails with the kernel's errno (ENOTTY for /dev/null, a regular file or a procfs file).
+static inline int ds_v4l2_open(const char *path, int flags) {
+    int probe = open(path, flags | O_CLOEXEC);
+    if (probe < 0) return -1;
+    struct v4l2_capability caps;
+    int r = ioctl(probe, VIDIOC_QUERYCAP, &caps);
+    int saved = errno;
+    close(probe);
+    if (r < 0) { errno = saved; return -1; }
+    return v4l2_open(path, flags);
+}
 
 /// `v4l2_ioctl` with its one pointer argument.
 static inline int ds_v4l2_ioctl(int fd, unsigned long request, void *argument) {
