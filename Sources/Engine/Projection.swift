@@ -76,6 +76,9 @@ public final class Projector: @unchecked Sendable {
         let works: [Network.Work]
         /// The node each work belongs to.
         let nodes: [Int]
+        /// Deferred values (fused convolutions' outputs) the backward steps read, recomputed
+        /// before the pass starts, never from inside a step's tasks.
+        let reads: [Int]
     }
 
     /// Column chunk of the transposed-convolution GEMM.
@@ -183,6 +186,7 @@ public final class Projector: @unchecked Sendable {
             let act = network.buffer(value)
             for i in 0..<(h * w) { seed[channel * h * w + i] = act[channel * h * w + i] }
         }
+        for v in plan.reads { _ = network.buffer(v) }
         for (work, node) in zip(plan.works, plan.nodes) {
             network.pool.parallelFor(work.tasks, work.body)
             after?(node)
@@ -221,7 +225,15 @@ public final class Projector: @unchecked Sendable {
             owners.append(contentsOf: Array(repeating: ni, count: w.count))
         }
         _ = touched
-        return Plan(target: target, works: works, nodes: owners)
+        // A LeakyRelu with a negative slope reads its input, which may be a fused convolution's
+        // output that the forward pass left to be recomputed.
+        var reads: [Int] = []
+        for ni in needed.sorted() {
+            if case .leakyRelu(let a) = graph.nodes[ni].op, a < 0, network.isDeferred(graph.nodes[ni].inputs[0]) {
+                reads.append(graph.nodes[ni].inputs[0])
+            }
+        }
+        return Plan(target: target, works: works, nodes: owners, reads: reads)
     }
 
     /// The backward work of one node: the node's input gradients from its output gradient,
@@ -292,10 +304,9 @@ public final class Projector: @unchecked Sendable {
 
         case .leakyRelu(let a):
             // For a ≥ 0, x > 0 exactly when y > 0; otherwise the input itself is read.
+            // (`project` recomputes a deferred input before the pass: see `Plan.reads`.)
             let xs = a >= 0 ? y : UnsafePointer(A + offs[xv])
-            let materialize = a < 0 && net.isDeferred(xv)
             return [flat(count) { s, e in
-                if materialize && s == 0 { _ = net.buffer(xv) }
                 switch settings.mode {
                 case .gradient: for i in s..<e { put(gx + i, xs[i] > 0 ? gy[i] : a * gy[i], set) }
                 case .deconv: for i in s..<e { let g = gy[i]; put(gx + i, g > 0 ? g : a * g, set) }
