@@ -55,7 +55,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
         .testTarget(name: "ModelIOTests", dependencies: ["ModelIO", "Engine", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "VisualizationTests", dependencies: ["Visualization", "Imaging", "TestSupport"]),
+        .testTarget(name: "VisualizationTests", dependencies: ["Visualization", "Engine", "Imaging", "TestSupport"]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "Imaging", "TestSupport"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Capture", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
