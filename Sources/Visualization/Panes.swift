@@ -81,9 +81,10 @@ public final class PanePainter: @unchecked Sendable {
     // MARK: - Input
 
     /// The frame as the network sees it, with the selected position's cell outlined.
-    public func input(_ canvas: Canvas, _ rect: Rect, snapshot s: VisualSnapshot) {
+    @discardableResult
+    public func input(_ canvas: Canvas, _ rect: Rect, snapshot s: VisualSnapshot) -> Rect {
         let content = frame(canvas, rect, title: "Input", detail: s.inputWidth > 0 ? dims(s.inputWidth, s.inputHeight) : "")
-        guard s.inputWidth > 0 else { return }
+        guard s.inputWidth > 0 else { return .zero }
         let pic = pictureRect(in: content, width: s.inputWidth, height: s.inputHeight)
         s.input.withUnsafeBufferPointer { canvas.blit($0.baseAddress!, width: s.inputWidth, height: s.inputHeight, channels: 3, into: pic) }
         if let p = s.position, !s.fullyConnected, s.height > 0, s.width > 0 {
@@ -91,17 +92,21 @@ public final class PanePainter: @unchecked Sendable {
                             width: max(2, pic.width / s.width), height: max(2, pic.height / s.height))
             canvas.clipped(to: pic) { canvas.outline(cell.inset(-1), theme.hover, thickness: max(1, scale)) }
         }
+        return pic
     }
 
     // MARK: - Unit
 
     /// The selected channel's map enlarged, scaled to its own range, with that range labelled.
-    public func unit(_ canvas: Canvas, _ rect: Rect, snapshot s: VisualSnapshot, colormap: Colormap.Kind) {
+    @discardableResult
+    public func unit(_ canvas: Canvas, _ rect: Rect, snapshot s: VisualSnapshot, colormap: Colormap.Kind) -> Rect {
         let name = s.layerNames.indices.contains(s.layer) ? s.layerNames[s.layer] : "?"
         text.reset(); text.append("Unit "); text.append(s.channel)
-        scratch.reset(); scratch.append(name)
+        if let labels = s.channelLabels, s.channel < labels.count { text.append(" "); text.append(labels[s.channel]) }
+        scratch.reset()
+        if s.fullyConnected { scratch.append(name) } else { scratch.append(s.height); scratch.append("×"); scratch.append(s.width) }
         let content = frame(canvas, rect, title: text.string, detail: scratch.string)
-        guard s.channels > 0, s.channel < s.channels else { return }
+        guard s.channels > 0, s.channel < s.channels else { return .zero }
         let map = Colormap.named(colormap)
         let legend = fonts.small.lineHeight + 10 * scale
         if s.fullyConnected {
@@ -116,7 +121,7 @@ public final class PanePainter: @unchecked Sendable {
                             color: theme.dimText, alignment: .center)
             }
             rangeLegend(canvas, content.splitBottom(legend).bottom.inset(dx: padding, dy: 0), lo: r.min, hi: r.max, map: map, marker: v)
-            return
+            return .zero
         }
         let pic = pictureRect(in: content, width: s.width, height: s.height, reserveBottom: legend)
         let r = s.withChannel(s.channel) { valueRange($0) }
@@ -148,6 +153,7 @@ public final class PanePainter: @unchecked Sendable {
         let legendRect = Rect(x: pic.x, y: pic.maxY + 4 * scale, width: pic.width, height: legend - 4 * scale)
         rangeLegend(canvas, legendRect.intersection(content), lo: r.min, hi: r.max, map: map,
                     marker: s.position.flatMap { s.value(channel: s.channel, y: $0.y, x: $0.x) })
+        return pic
     }
 
     /// A colour bar from `lo` to `hi` with both values written at its ends (and a marker at `marker`).
@@ -208,11 +214,12 @@ public final class PanePainter: @unchecked Sendable {
     // MARK: - Top classes
 
     /// The top classes as labelled bars with percentages.
-    public func top(_ canvas: Canvas, _ rect: Rect, snapshot s: VisualSnapshot) {
+    @discardableResult
+    public func top(_ canvas: Canvas, _ rect: Rect, snapshot s: VisualSnapshot) -> (rows: Rect, rowHeight: Int) {
         let content = frame(canvas, rect, title: "Top classes").inset(dx: padding, dy: padding / 2)
         guard !s.top.isEmpty, !content.isEmpty else {
             canvas.draw("no class output", font: fonts.small, in: content, color: theme.dimText, alignment: .center)
-            return
+            return (.zero, 1)
         }
         let rowHeight = max(1, min(content.height / max(1, s.top.count), fonts.body.lineHeight + fonts.small.lineHeight / 2 + 10 * scale))
         let percentWidth = fonts.mono.width(of: "100.0%") + padding
@@ -229,6 +236,7 @@ public final class PanePainter: @unchecked Sendable {
             text.reset(); text.append(e.prob * 100, decimals: 1); text.append("%")
             canvas.draw(text.string, font: fonts.mono, in: pctRect, color: i == 0 ? theme.text : theme.dimText, alignment: .right)
         }
+        return (Rect(x: content.x, y: content.y, width: content.width, height: min(content.height, rowHeight * s.top.count)), rowHeight)
     }
 
     // MARK: - Layer strip
@@ -236,7 +244,7 @@ public final class PanePainter: @unchecked Sendable {
     /// Every layer's name, the selected one highlighted, scrolled so it shows. Returns the first
     /// visible layer and the row height (for hit testing).
     @discardableResult
-    public func layerStrip(_ canvas: Canvas, _ rect: Rect, names: [String], selected: Int, hovered: Int? = nil) -> (first: Int, rowHeight: Int) {
+    public func layerStrip(_ canvas: Canvas, _ rect: Rect, names: [String], selected: Int, hovered: Int? = nil) -> (first: Int, rowHeight: Int, rows: Rect) {
         let content = frame(canvas, rect, title: "Layers", detail: count(names.count, "layer", "layers"))
         let rowHeight = fonts.small.lineHeight + 4 * scale
         let rows = max(1, content.height / rowHeight)
@@ -256,7 +264,7 @@ public final class PanePainter: @unchecked Sendable {
                             color: i == selected ? theme.text : theme.dimText)
             }
         }
-        return (first, rowHeight)
+        return (first, rowHeight, Rect(x: content.x, y: content.y, width: content.width, height: min(content.height, rows * rowHeight)))
     }
 
     // MARK: - Status and help
@@ -279,9 +287,9 @@ public final class PanePainter: @unchecked Sendable {
         let actionWidth = bindings.map { fonts.small.width(of: $0.action) }.max() ?? 0
         let columnWidth = keyWidth + 2 * padding + actionWidth
         let rowHeight = fonts.body.lineHeight + 2 * scale
-        let columns = rect.width >= 2 * columnWidth + 6 * padding ? 2 : 1
+        let columns = rect.width >= 2 * columnWidth + 6 * padding ? 2 : 1   // 4 paddings between, 1 each side
         let perColumn = (bindings.count + columns - 1) / columns
-        let boxW = min(rect.width, columns * columnWidth + (columns + 3) * padding)
+        let boxW = min(rect.width, columns * columnWidth + (columns - 1) * 4 * padding + 2 * padding)
         let boxH = min(rect.height, captionHeight + perColumn * rowHeight + 2 * padding)
         let box = Rect(x: rect.x + (rect.width - boxW) / 2, y: rect.y + (rect.height - boxH) / 2, width: boxW, height: boxH)
         canvas.outline(box.inset(-1), theme.border)
@@ -289,7 +297,7 @@ public final class PanePainter: @unchecked Sendable {
         canvas.clipped(to: body) {
             for (i, b) in bindings.enumerated() {
                 let col = i / perColumn, row = i % perColumn
-                let x = body.x + col * (columnWidth + 2 * padding), y = body.y + row * rowHeight
+                let x = body.x + col * (columnWidth + 4 * padding), y = body.y + row * rowHeight
                 canvas.draw(b.key, font: fonts.mono, x: x, y: y, color: theme.accent)
                 canvas.draw(b.action, font: fonts.small, x: x + keyWidth + 2 * padding, y: y + (fonts.body.lineHeight - fonts.small.lineHeight) / 2,
                             color: theme.text, maxWidth: actionWidth + padding)
