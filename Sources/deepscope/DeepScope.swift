@@ -9,7 +9,7 @@ struct DeepScope: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "deepscope",
         abstract: "Shows what a convolutional network sees, live.",
-        subcommands: [Classify.self, Forward.self, Project.self, Inspect.self, Bench.self])
+        subcommands: [Classify.self, Forward.self, Project.self, Inspect.self, Bench.self, Render.self])
 
     /// Runs a command, mapping failures to the contract's exit statuses: 2 for bad input (one sentence
     /// on stderr naming the file, node or device at fault), 1 for failures of the machine or device.
