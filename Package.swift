@@ -30,6 +30,8 @@ let package = Package(
                        providers: [.apt(["libv4l-dev"])]),
         .systemLibrary(name: "CFFmpeg", path: "Sources/CFFmpeg", pkgConfig: "libavformat",
                        providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]),
+        .systemLibrary(name: "CSDL2", path: "Sources/CSDL2", pkgConfig: "sdl2",
+                       providers: [.apt(["libsdl2-dev", "libsdl2-ttf-dev"])]),
         /// Process-wide heap allocation counting for `bench` (defines malloc & co. in the executable).
         .target(name: "CAllocationCounter", path: "Sources/CAllocationCounter"),
 
@@ -40,12 +42,13 @@ let package = Package(
                 exclude: ["onnx.proto"], swiftSettings: optimize),
         .target(name: "Imaging", dependencies: ["CPNG", "CTurboJPEG"], swiftSettings: optimize),
         .target(name: "Visualization", dependencies: ["Engine", "Imaging"], swiftSettings: optimize),
+        .target(name: "Interface", dependencies: ["Visualization", "Engine", "CSDL2"], swiftSettings: optimize),
         .target(name: "Capture", dependencies: ["Engine", "Imaging", "CV4L2", "CFFmpeg"], swiftSettings: optimize),
         .target(name: "Daemon", dependencies: ["Engine", "ModelIO", "Imaging", "Capture"], swiftSettings: optimize),
 
         // MARK: - The command line
         .executableTarget(name: "deepscope",
-                          dependencies: ["Engine", "ModelIO", "Imaging", "Capture", "Daemon", "CAllocationCounter",
+                          dependencies: ["Engine", "ModelIO", "Imaging", "Capture", "Daemon", "Visualization", "Interface", "CAllocationCounter",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           // Swift 5 mode: the command line touches C globals (stdout) directly.
                           swiftSettings: optimizeGeneric + [.swiftLanguageMode(.v5)]),
@@ -55,7 +58,9 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
         .testTarget(name: "ModelIOTests", dependencies: ["ModelIO", "Engine", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "VisualizationTests", dependencies: ["Visualization", "Imaging", "TestSupport"]),
+        .testTarget(name: "VisualizationTests", dependencies: ["Visualization", "Engine", "Imaging", "TestSupport"]),
+        .testTarget(name: "InterfaceTests", dependencies: ["Interface", "Visualization", "Engine", "Imaging", "TestSupport"],
+                    exclude: ["Golden"]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "Imaging", "TestSupport"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Capture", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),

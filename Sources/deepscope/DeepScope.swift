@@ -9,8 +9,8 @@ struct DeepScope: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "deepscope",
         abstract: "Shows what a convolutional network sees, live.",
-        subcommands: [Run.self, Classify.self, Forward.self, Project.self, Inspect.self, Devices.self, Bench.self,
-                      CaptureBench.self])
+        subcommands: [Run.self, Classify.self, Forward.self, Project.self, Render.self, Inspect.self, Devices.self,
+                      Bench.self, CaptureBench.self])
 
     /// Runs a command, mapping failures to the contract's exit statuses: 2 for bad input (one sentence
     /// on stderr naming the file, node or device at fault), 1 for failures of the machine or device.
