@@ -87,25 +87,40 @@ func percentileOfMagnitude(_ values: [Float], _ p: Float) -> Float {
 
 /// In-place separable Gaussian blur of one plane (edges clamp).
 func gaussianBlur(_ plane: UnsafeMutablePointer<Float>, height h: Int, width w: Int, sigma: Float) {
+    let kernel = gaussianKernel(sigma: sigma)
+    var tmp = [Float](repeating: 0, count: h * w)
+    kernel.withUnsafeBufferPointer { k in
+        tmp.withUnsafeMutableBufferPointer { t in separableBlur(plane, height: h, width: w, kernel: k, scratch: t.baseAddress!) }
+    }
+}
+
+/// The normalized Gaussian of standard deviation `sigma`, 2·⌈3σ⌉ + 1 taps (at least 3).
+func gaussianKernel(sigma: Float) -> [Float] {
     let radius = max(1, Int((3 * sigma).rounded(.up)))
-    var kernel = (-radius...radius).map { d -> Float in
+    let kernel = (-radius...radius).map { d -> Float in
         let x = Float(d) / sigma
         return Float(exp(Double(-0.5 * x * x)))
     }
     let sum = kernel.reduce(0, +)
-    kernel = kernel.map { $0 / sum }
-    var tmp = [Float](repeating: 0, count: h * w)
+    return kernel.map { $0 / sum }
+}
+
+/// Convolves a plane in place with `kernel` along rows, then columns (edges clamp); `scratch` holds
+/// `h · w` values. Allocates nothing.
+func separableBlur(_ plane: UnsafeMutablePointer<Float>, height h: Int, width w: Int,
+                   kernel k: UnsafeBufferPointer<Float>, scratch tmp: UnsafeMutablePointer<Float>) {
+    let radius = k.count / 2
     for y in 0..<h {
         for x in 0..<w {
             var s: Float = 0
-            for k in -radius...radius { s += kernel[k + radius] * plane[y * w + min(max(x + k, 0), w - 1)] }
+            for d in -radius...radius { s += k[d + radius] * plane[y * w + min(max(x + d, 0), w - 1)] }
             tmp[y * w + x] = s
         }
     }
     for y in 0..<h {
         for x in 0..<w {
             var s: Float = 0
-            for k in -radius...radius { s += kernel[k + radius] * tmp[min(max(y + k, 0), h - 1) * w + x] }
+            for d in -radius...radius { s += k[d + radius] * tmp[min(max(y + d, 0), h - 1) * w + x] }
             plane[y * w + x] = s
         }
     }

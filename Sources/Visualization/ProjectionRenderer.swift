@@ -90,34 +90,16 @@ public final class ProjectionRenderer: @unchecked Sendable {
         }
     }
 
-    /// Separable Gaussian blur of one plane in place (edges clamp), as `gaussianBlur`.
+    /// Separable Gaussian blur of one plane in place (edges clamp), as `gaussianBlur`; the kernel is
+    /// rebuilt only when sigma changes.
     private func blur(_ plane: UnsafeMutablePointer<Float>, height h: Int, width w: Int, sigma: Float) {
-        let radius = max(1, Int((3 * sigma).rounded(.up)))
-        if sigma != kernelSigma || kernel.count != 2 * radius + 1 {
-            kernel = (-radius...radius).map { d -> Float in
-                let x = Float(d) / sigma
-                return Float(exp(Double(-0.5 * x * x)))
-            }
-            let sum = kernel.reduce(0, +)
-            kernel = kernel.map { $0 / sum }
+        if sigma != kernelSigma || kernel.isEmpty {
+            kernel = gaussianKernel(sigma: sigma)
             kernelSigma = sigma
         }
         kernel.withUnsafeBufferPointer { k in
             blurTemp.withUnsafeMutableBufferPointer { tmp in
-                for y in 0..<h {
-                    for x in 0..<w {
-                        var s: Float = 0
-                        for d in -radius...radius { s += k[d + radius] * plane[y * w + min(max(x + d, 0), w - 1)] }
-                        tmp[y * w + x] = s
-                    }
-                }
-                for y in 0..<h {
-                    for x in 0..<w {
-                        var s: Float = 0
-                        for d in -radius...radius { s += k[d + radius] * tmp[min(max(y + d, 0), h - 1) * w + x] }
-                        plane[y * w + x] = s
-                    }
-                }
+                separableBlur(plane, height: h, width: w, kernel: k, scratch: tmp.baseAddress!)
             }
         }
     }
