@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "Visualization", dependencies: ["Engine", "Imaging"], swiftSettings: optimize),
         .target(name: "Interface", dependencies: ["Visualization", "Engine", "CSDL2"], swiftSettings: optimize),
         .target(name: "Capture", dependencies: ["Engine", "Imaging", "CV4L2", "CFFmpeg"], swiftSettings: optimize),
-        .target(name: "Daemon", dependencies: ["Engine", "ModelIO", "Imaging", "Capture"], swiftSettings: optimize),
+        .target(name: "Daemon", dependencies: ["Engine", "ModelIO", "Imaging", "Capture", "Visualization", "Interface"], swiftSettings: optimize),
 
         // MARK: - The command line
         .executableTarget(name: "deepscope",
@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "InterfaceTests", dependencies: ["Interface", "Visualization", "Engine", "Imaging", "TestSupport"],
                     exclude: ["Golden"]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "Imaging", "TestSupport"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Capture", "TestSupport"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Capture", "Visualization", "Interface", "Engine", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
     ]
 )

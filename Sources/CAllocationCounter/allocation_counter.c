@@ -13,11 +13,14 @@ extern void *__libc_memalign(size_t, size_t);
 static atomic_int counting;
 static atomic_uint_fast64_t allocations;
 static atomic_int seen_call;
+static _Thread_local uint64_t thread_allocations;
 
 static inline void count(void) {
     atomic_store_explicit(&seen_call, 1, memory_order_relaxed);
-    if (atomic_load_explicit(&counting, memory_order_relaxed))
+    if (atomic_load_explicit(&counting, memory_order_relaxed)) {
         atomic_fetch_add_explicit(&allocations, 1, memory_order_relaxed);
+        thread_allocations++;
+    }
 }
 
 void *malloc(size_t n) { count(); return __libc_malloc(n); }
@@ -43,6 +46,14 @@ void ds_allocation_counter_start(void) {
 uint64_t ds_allocation_counter_stop(void) {
     atomic_store(&counting, 0);
     return atomic_load(&allocations);
+}
+
+uint64_t ds_allocation_counter_read(void) {
+    return atomic_load(&allocations);
+}
+
+uint64_t ds_allocation_counter_thread(void) {
+    return thread_allocations;
 }
 
 int ds_allocation_counter_active(void) {

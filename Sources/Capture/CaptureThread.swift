@@ -67,6 +67,7 @@ public final class CaptureThread: @unchecked Sendable {
     private let onEvent: @Sendable (CaptureEvent) -> Void
     private let monitor = Monitor()
     private var stopping = false
+    private var paused = false
     private var thread: WorkerThread?
     private var counts = CaptureCounters()
     private var startTime: UInt64 = 0
@@ -110,6 +111,16 @@ public final class CaptureThread: @unchecked Sendable {
         thread?.join()
     }
 
+    /// Pauses or resumes capture. A paused thread closes its source (a camera stops streaming and
+    /// is released) and reopens it when resumed; the mailbox keeps its last frame.
+    public func setPaused(_ value: Bool) {
+        monitor.withLock { paused = value }
+        monitor.broadcast()
+    }
+
+    /// Whether capture is paused.
+    public var isPaused: Bool { monitor.withLock { paused } }
+
     /// The counts so far.
     public var counters: CaptureCounters {
         monitor.withLock {
@@ -152,6 +163,16 @@ public final class CaptureThread: @unchecked Sendable {
         }
 
         while !shouldStop {
+            if monitor.withLock({ paused }) {
+                if sourceOpen {
+                    source.close()
+                    sourceOpen = false
+                }
+                monitor.lock()
+                while paused && !stopping { monitor.wait(until: MonotonicClock.now() &+ Nanoseconds.second) }
+                monitor.unlock()
+                continue
+            }
             if !sourceOpen {
                 monitor.withLock { counts.reopenAttempts += 1 }
                 do {

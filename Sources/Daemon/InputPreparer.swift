@@ -15,19 +15,27 @@ public struct PipelineError: Error, Sendable, Equatable, CustomStringConvertible
 /// says: centre square crop of `cropFraction` of the shorter side, resize to the input size
 /// (bicubic or bilinear, antialiased, exactly as Pillow), channel order, normalization.
 ///
-/// The resampler's weights, the resized image and the normalization table (every byte value's
-/// result per channel, computed as `writeNCHW` computes it) are made by `init`; `prepare` allocates
-/// nothing. Use one preparer from one thread.
+/// The live window may switch two things per frame: `stretch` (the whole frame squeezed into the
+/// input instead of the centre crop) and `mirror` (left and right swapped, as a webcam user expects).
+///
+/// The resamplers' weights (crop and stretch), the resized image and the normalization table (every
+/// byte value's result per channel, computed as `writeNCHW` computes it) are made by `init`;
+/// `prepare` allocates nothing. Use one preparer from one thread.
 public final class InputPreparer: @unchecked Sendable {
     public let preprocessing: Preprocessing
     public let frame: FrameGeometry
     /// The network input's height and width.
     public let inputHeight: Int
     public let inputWidth: Int
-    /// The part of each frame that becomes the input.
+    /// The part of each frame that becomes the input (when not stretching).
     public let crop: PixelRect
+    /// Squeeze the whole frame into the input instead of cropping its centre.
+    public var stretch = false
+    /// Swap left and right.
+    public var mirror = false
 
     private var resampler: Resampler
+    private var stretcher: Resampler
     private let resized: UnsafeMutablePointer<UInt8>
     private let bgr: Bool
     /// 3 × 256 floats: output channel c's value for byte v at [c · 256 + v].
@@ -59,6 +67,10 @@ public final class InputPreparer: @unchecked Sendable {
         resampler = Resampler(sourceWidth: frame.width, sourceHeight: frame.height, crop: crop,
                               outputWidth: w, outputHeight: h,
                               filter: spec.resize == "bilinear" ? .bilinear : .bicubic, channels: 3)
+        stretcher = Resampler(sourceWidth: frame.width, sourceHeight: frame.height,
+                              crop: PixelRect(x: 0, y: 0, width: frame.width, height: frame.height),
+                              outputWidth: w, outputHeight: h,
+                              filter: spec.resize == "bilinear" ? .bilinear : .bicubic, channels: 3)
         resized = .allocate(capacity: h * w * 3)
         resized.initialize(repeating: 0, count: h * w * 3)
         bgr = spec.channelOrder.uppercased() == "BGR"
@@ -83,7 +95,12 @@ public final class InputPreparer: @unchecked Sendable {
 
     /// Crops, resizes and normalizes one frame into `input` (3 × H × W floats).
     public func prepare(_ pixels: UnsafePointer<UInt8>, into input: UnsafeMutablePointer<Float>) {
-        resampler.resample(pixels, into: resized)
+        if stretch {
+            stretcher.resample(pixels, into: resized)
+        } else {
+            resampler.resample(pixels, into: resized)
+        }
+        if mirror { mirrorRows() }
         let plane = inputWidth * inputHeight
         let t0 = table, t1 = table + 256, t2 = table + 512
         // Output channel c reads source channel s(c): R, G, B, or B, G, R.
@@ -94,6 +111,22 @@ public final class InputPreparer: @unchecked Sendable {
             d0[i] = t0[Int(p[s0])]
             d1[i] = t1[Int(p[1])]
             d2[i] = t2[Int(p[s2])]
+        }
+    }
+
+    /// Reverses every row of the resized image in place.
+    private func mirrorRows() {
+        let w = inputWidth
+        for y in 0..<inputHeight {
+            let row = resized + y * w * 3
+            var a = 0, b = w - 1
+            while a < b {
+                let pa = row + a * 3, pb = row + b * 3
+                let (r, g, bl) = (pa[0], pa[1], pa[2])
+                pa[0] = pb[0]; pa[1] = pb[1]; pa[2] = pb[2]
+                pb[0] = r; pb[1] = g; pb[2] = bl
+                a += 1; b -= 1
+            }
         }
     }
 }

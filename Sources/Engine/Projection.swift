@@ -79,6 +79,8 @@ public final class Projector: @unchecked Sendable {
         /// Deferred values (fused convolutions' outputs) the backward steps read, recomputed
         /// before the pass starts, never from inside a step's tasks.
         let reads: [Int]
+        /// Every value whose gradient the pass computes (the target included).
+        let reached: Set<Int>
     }
 
     /// Column chunk of the transposed-convolution GEMM.
@@ -137,6 +139,10 @@ public final class Projector: @unchecked Sendable {
         UnsafeMutableBufferPointer(start: grads.base + network.offsets[value],
                                    count: network.graph.values[value].shape.count)
     }
+
+    /// Whether the last `project` computed `value`'s gradient (the value lies below the projected
+    /// unit, or is it), so that `gradient(value)` holds this pass's numbers.
+    public func reached(_ value: Int) -> Bool { plan?.reached.contains(value) ?? false }
 
     /// The projection onto the network input (NCHW, the input's shape), as left by `project`.
     public var inputGradient: UnsafeMutableBufferPointer<Float> { gradient(network.graph.input) }
@@ -233,7 +239,7 @@ public final class Projector: @unchecked Sendable {
                 reads.append(graph.nodes[ni].inputs[0])
             }
         }
-        return Plan(target: target, works: works, nodes: owners, reads: reads)
+        return Plan(target: target, works: works, nodes: owners, reads: reads, reached: written)
     }
 
     /// The backward work of one node: the node's input gradients from its output gradient,

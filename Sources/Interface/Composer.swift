@@ -44,14 +44,23 @@ public final class Composer: @unchecked Sendable {
     @discardableResult
     public func compose(_ s: VisualSnapshot, view: ViewSettings) -> Canvas {
         let layout = geometry.layout
-        var g = FrameGeometry(layout: layout)
+        // Reuse the last frame's geometry storage: `geometry` lets go of it first so that `g`'s
+        // arrays are uniquely referenced and refilling them allocates nothing.
+        var g = geometry
+        geometry = FrameGeometry(layout: layout)
+        g.reset(layout: layout)
         canvas.clear(theme.background)
         g.mapHeight = s.fullyConnected ? 0 : s.height
         g.mapWidth = s.fullyConnected ? 0 : s.width
         g.inputPicture = painter.input(canvas, layout.input, snapshot: s)
         painter.projection(canvas, layout.projection, snapshot: s, mode: view.mode, filter: view.filter)
         g.unitPicture = painter.unit(canvas, layout.unit, snapshot: s, colormap: view.colormap)
-        drawGrid(s, view: view, geometry: &g)
+        if view.zoom && !s.fullyConnected && s.channels > 0 {
+            // The unit enlarged in place of the grid; clicks on it pick positions.
+            g.unitPicture = painter.unit(canvas, layout.grid, snapshot: s, colormap: view.colormap)
+        } else {
+            drawGrid(s, view: view, geometry: &g)
+        }
         let strip = painter.layerStrip(canvas, layout.layers, names: s.layerNames, selected: s.layer, hovered: view.hoverLayer)
         g.stripFirst = strip.first; g.stripRowHeight = strip.rowHeight; g.stripRows = strip.rows
         g.layerCount = s.layerNames.count
@@ -74,6 +83,7 @@ public final class Composer: @unchecked Sendable {
         text.append(name); text.append("  ")
         text.append(s.channels); text.append(s.fullyConnected ? " units" : " channels")
         if !s.fullyConnected { text.append(" of "); text.append(s.height); text.append("×"); text.append(s.width) }
+        if s.gridShowsGradient { text.append("  · projection gradient") }
         let rough = TileGrid.fit(count: s.channels, mapHeight: max(1, s.height), mapWidth: max(1, s.width),
                                  in: layout.grid.splitTop(painter.captionHeight).rest.inset(painter.padding), minimumTile: 4 * scale)
         let page = rough.page(of: view.unit)
@@ -146,6 +156,7 @@ public final class Composer: @unchecked Sendable {
         } else {
             text.append("capture "); text.append(s.stats.captureFPS, decimals: 1)
             text.append(" fps · inference "); text.append(s.stats.inferenceFPS, decimals: 1)
+            if s.stats.displayFPS > 0 { text.append(" fps · display "); text.append(s.stats.displayFPS, decimals: 1) }
             text.append(" fps · latency "); text.append(s.stats.latencyMs, decimals: 0)
             text.append(" ms · dropped "); text.append(s.stats.dropped)
         }

@@ -103,6 +103,16 @@ public struct FrameGeometry: Sendable, Equatable {
 
     public init(layout: Layout) { self.layout = layout }
 
+    /// Back to a fresh frame's geometry, keeping the arrays' storage.
+    public mutating func reset(layout: Layout) {
+        self.layout = layout
+        grid = .empty; page = 0
+        inputPicture = .zero; unitPicture = .zero; mapHeight = 0; mapWidth = 0
+        stripFirst = 0; stripRowHeight = 1; stripRows = .zero; layerCount = 0
+        topRows = .zero; topRowHeight = 1
+        topClasses.removeAll(keepingCapacity: true)
+    }
+
     /// What is at (x, y).
     public func hit(x: Int, y: Int) -> Hit {
         if grid.area.contains(x: x, y: y), let i = grid.index(atX: x, y: y, page: page) { return .tile(i) }

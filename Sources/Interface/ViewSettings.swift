@@ -16,6 +16,13 @@ public struct ViewSettings: Sendable, Equatable {
     /// Channel numbers (or class names) on the tiles.
     public var labels = true
     public var help = false
+    /// The selected unit's map enlarged in place of the grid.
+    public var zoom = false
+    /// The grid shows the projection's gradient arriving at the selected layer (the toolbox's
+    /// back-prop view) instead of the activations.
+    public var gridShowsProjection = false
+    /// A pinned projection origin (nil: the projection follows the selection).
+    public var origin: Selection.Origin?
     /// The tile and layer under the mouse.
     public var hoverTile: Int?
     public var hoverLayer: Int?
@@ -24,7 +31,10 @@ public struct ViewSettings: Sendable, Equatable {
 
     /// The selection the inference thread needs.
     public var selection: Selection {
-        Selection(layer: layer, channel: unit, position: position, mode: mode, filter: filter)
+        var s = Selection(layer: layer, channel: unit, position: position, mode: mode, filter: filter)
+        s.origin = origin
+        s.gridGradient = gridShowsProjection
+        return s
     }
 }
 
@@ -32,15 +42,17 @@ public struct ViewSettings: Sendable, Equatable {
 public enum Bindings {
     public static let help: [(key: String, action: String)] = [
         ("click tile", "select that unit"),
-        ("click input", "project from that position"),
+        ("click input / unit", "project from that position (again: whole map)"),
+        ("click class", "select that class's unit"),
         ("click layer", "select that layer"),
         ("wheel", "previous / next layer"),
         ("← → ↑ ↓", "move the selected unit (shift: by 3)"),
-        ("PgUp PgDn", "previous / next layer"),
+        ("PgUp PgDn", "previous / next layer (Home, End)"),
         ("[ ]", "previous / next page of tiles"),
         ("P", "projection: guided, deconv, gradient, off"),
         ("F", "filter: raw, gray, norm, norm+blur"),
-        ("O", "freeze / release the projection origin"),
+        ("O", "pin / release the projection origin"),
+        ("E", "grid: activations / projection at this layer"),
         ("G / shift G", "gamma down / up"),
         ("B / shift B", "boost down / up"),
         ("C", "colormap: gray, viridis"),

@@ -190,6 +190,9 @@ public final class PanePainter: @unchecked Sendable {
         text.append("Projection")
         scratch.reset()
         if let m = mode { scratch.append(m.rawValue); scratch.append(" · "); scratch.append(filter.rawValue) } else { scratch.append("off") }
+        if s.projectionPinned && s.hasProjection && s.layerNames.indices.contains(s.projectionLayer) {
+            text.append(" · pinned "); text.append(s.layerNames[s.projectionLayer]); text.append(":"); text.append(s.projectionChannel)
+        }
         let content = frame(canvas, rect, title: text.string, detail: scratch.string)
         guard mode != nil else {
             canvas.draw("off — press P to choose a mode", font: fonts.small, in: content, color: theme.dimText, alignment: .center)

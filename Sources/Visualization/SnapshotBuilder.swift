@@ -25,14 +25,41 @@ public struct Selection: Sendable, Equatable {
     /// nil: projections off.
     public var mode: ProjectionMode?
     public var filter: ProjectionFilter
+    /// A pinned unit to project instead of the selected one (the toolbox's frozen projection
+    /// origin: browse other layers and units while the projection stays on this one).
+    public var origin: Origin?
+    /// Fill the grid with the projection's gradient at the selected layer instead of its
+    /// activations (where the backward pass reaches that layer).
+    public var gridGradient = false
 
     public struct Position: Sendable, Equatable {
         public var y: Int, x: Int
         public init(y: Int, x: Int) { self.y = y; self.x = x }
     }
 
+    /// A unit to project: layer index, channel and seed position.
+    public struct Origin: Sendable, Equatable {
+        public var layer: Int
+        public var channel: Int
+        public var position: Position?
+        public init(layer: Int, channel: Int, position: Position? = nil) {
+            self.layer = layer; self.channel = channel; self.position = position
+        }
+    }
+
     public init(layer: Int, channel: Int, position: Position? = nil, mode: ProjectionMode? = .guided, filter: ProjectionFilter = .raw) {
         self.layer = layer; self.channel = channel; self.position = position; self.mode = mode; self.filter = filter
+    }
+}
+
+/// A selectable layer's shape, as the window needs it to keep a selection valid.
+public struct LayerShape: Sendable, Equatable {
+    public var channels: Int
+    public var height: Int
+    public var width: Int
+    public var fullyConnected: Bool
+    public init(channels: Int, height: Int, width: Int, fullyConnected: Bool) {
+        self.channels = channels; self.height = height; self.width = width; self.fullyConnected = fullyConnected
     }
 }
 
@@ -120,6 +147,23 @@ public final class SnapshotBuilder: @unchecked Sendable {
         let v = layers[s.layer]
         try projector.validate(value: v, channel: s.channel,
                                at: network.graph.values[v].shape.rank == 2 ? nil : s.position.map { ($0.y, $0.x) })
+        if let o = s.origin {
+            guard o.layer >= 0, o.layer < layers.count else { throw ProjectionError.unknownLayer("#\(o.layer)") }
+            let ov = layers[o.layer]
+            try projector.validate(value: ov, channel: o.channel,
+                                   at: network.graph.values[ov].shape.rank == 2 ? nil : o.position.map { ($0.y, $0.x) })
+        }
+    }
+
+    /// The shape of every selectable layer: channels, map height and width, and whether it is
+    /// fully connected ([N, K]).
+    public var layerShapes: [LayerShape] {
+        layers.map { v in
+            let shape = network.graph.values[v].shape
+            let (c, h, w) = shape.chw
+            return LayerShape(channels: c, height: shape.rank == 2 ? 1 : h, width: shape.rank == 2 ? 1 : w,
+                              fullyConnected: shape.rank == 2)
+        }
     }
 
     /// Fills `snapshot` from the network's last forward pass (and projects the unit when a mode is
@@ -150,6 +194,7 @@ public final class SnapshotBuilder: @unchecked Sendable {
         let shape = graph.values[v].shape
         let (c, h, w) = shape.chw
         snapshot.setActivations(UnsafeBufferPointer(network.buffer(v)), channels: c, height: h, width: w)
+        snapshot.gridShowsGradient = false
         snapshot.layer = s.layer
         snapshot.fullyConnected = shape.rank == 2
         snapshot.channelLabels = (labels != nil && labels!.count == c && v == output) ? labels : nil
@@ -158,16 +203,24 @@ public final class SnapshotBuilder: @unchecked Sendable {
 
         fillTop(snapshot)
 
-        // The projection.
+        // The projection: of the pinned origin when there is one, else of the selected unit.
         if let mode = s.mode {
-            let g = try projector.project(value: v, channel: s.channel, at: s.position.map { ($0.y, $0.x) }, mode: mode)
+            let o = s.origin ?? Selection.Origin(layer: s.layer, channel: s.channel, position: s.position)
+            let ov = layers[o.layer]
+            let g = try projector.project(value: ov, channel: o.channel, at: o.position.map { ($0.y, $0.x) }, mode: mode)
             snapshot.withProjection(width: iw, height: ih) { out in
                 renderer.render(UnsafeBufferPointer(g), height: ih, width: iw, bgr: e.bgr, filter: s.filter, into: out)
             }
             snapshot.projectionMode = mode
             snapshot.projectionFilter = s.filter
-            snapshot.projectionLayer = s.layer
-            snapshot.projectionChannel = s.channel
+            snapshot.projectionLayer = o.layer
+            snapshot.projectionChannel = o.channel
+            snapshot.projectionPinned = s.origin != nil
+            // The toolbox's back-prop view: the gradient arriving at the selected layer.
+            if s.gridGradient && projector.reached(v) {
+                snapshot.setActivations(UnsafeBufferPointer(projector.gradient(v)), channels: c, height: h, width: w)
+                snapshot.gridShowsGradient = true
+            }
         } else {
             snapshot.clearProjection()
         }

@@ -19,6 +19,10 @@ public struct FrameStats: Sendable, Equatable {
     public var latencyMs: Float = 0
     public var dropped: Int = 0
     public var frame: Int = 0
+    /// Frames the window presented per second (0 when there is no window).
+    public var displayFPS: Float = 0
+    /// `MonotonicClock` nanoseconds when the frame this snapshot shows was captured (0: unknown).
+    public var captureTime: UInt64 = 0
 
     public init(captureFPS: Float = 0, inferenceFPS: Float = 0, latencyMs: Float = 0, dropped: Int = 0, frame: Int = 0) {
         self.captureFPS = captureFPS; self.inferenceFPS = inferenceFPS; self.latencyMs = latencyMs
@@ -66,6 +70,8 @@ public final class VisualSnapshot: @unchecked Sendable {
     public private(set) var channels = 0
     public private(set) var height = 0
     public private(set) var width = 0
+    /// True when `activations` holds the projection's gradient at this layer, not activations.
+    public var gridShowsGradient = false
     /// Whether the layer is [N, K] (fully connected): one unit per channel, no map.
     public var fullyConnected = false
     /// Names of the layer's channels when they are classes (the output layer), else nil.
@@ -87,6 +93,8 @@ public final class VisualSnapshot: @unchecked Sendable {
     public var projectionChannel = -1
     public var projectionMode: ProjectionMode?
     public var projectionFilter: ProjectionFilter = .raw
+    /// True when the projection is of a pinned unit (not stale when another unit is selected).
+    public var projectionPinned = false
 
     public var stats = FrameStats()
     /// Where frames come from ("image: chelsea.png", "v4l2:/dev/video0", …).
@@ -98,7 +106,7 @@ public final class VisualSnapshot: @unchecked Sendable {
 
     /// True when the projection shown is of another unit than the selected one (draw it dimmed).
     public var projectionIsStale: Bool {
-        projectionWidth == 0 || projectionLayer != layer || projectionChannel != channel
+        projectionWidth == 0 || (!projectionPinned && (projectionLayer != layer || projectionChannel != channel))
     }
 
     public var hasProjection: Bool { projectionWidth > 0 && projectionHeight > 0 && projectionMode != nil }
@@ -139,6 +147,7 @@ public final class VisualSnapshot: @unchecked Sendable {
     public func clearProjection() {
         projectionWidth = 0; projectionHeight = 0
         projectionMode = nil
+        projectionPinned = false
         projectionLayer = -1; projectionChannel = -1
     }
 

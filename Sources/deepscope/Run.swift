@@ -1,19 +1,25 @@
 import ArgumentParser
+import CAllocationCounter
 import Capture
 import Daemon
 import Engine
 import Foundation
+import Interface
 import ModelIO
+import Visualization
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Runs the live pipeline: a capture thread feeds the network on an inference thread.",
+        abstract: "Shows what the network sees, live: camera → network → window (or headless).",
         discussion: """
             SPEC is one of v4l2:/dev/video0[?width=640&height=480&fps=30], image:PATH, dir:PATH, \
             video:PATH or synthetic; each takes the options width, height, fps and mirror. Without \
             --source the first camera is used, or the synthetic demo scene when there is none. \
-            SIGINT or SIGTERM stops cleanly; on exit the frames captured, inferred and dropped and \
-            the per-stage timings are printed.
+            The window shows the input, every channel of a layer, the selected unit, its projection \
+            onto the image and the top classes; H lists the keys. With a window, S switches to the \
+            synthetic demo scene and back. SIGINT or SIGTERM stops cleanly; on exit the frames \
+            captured, inferred and dropped and the per-stage timings are printed (and with a window \
+            the frames presented, the capture-to-present latency and allocations per frame).
             """)
 
     @Option(name: .long, help: ArgumentHelp("The frame source.", valueName: "spec"))
@@ -21,7 +27,7 @@ struct Run: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
 
-    @Option(name: .long, help: "The layer to show (checked against the model; shown by the window).")
+    @Option(name: .long, help: "The layer to show first (an ONNX node output name; `inspect` lists them).")
     var layer: String?
 
     @Option(name: .long, help: ArgumentHelp("Record the view to an MP4 file (not available yet).", valueName: "file"))
@@ -30,11 +36,17 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "Stop after N inferred frames.")
     var frames: Int?
 
-    @Flag(name: .long, help: "Run without a window.")
+    @Flag(name: .long, help: "Run without a window (as a daemon under systemd).")
     var headless = false
 
     @Option(name: .long, help: ArgumentHelp("A configuration file (not read yet).", valueName: "file"))
     var config: String?
+
+    @Option(name: .long, help: ArgumentHelp("The window's size in points, WxH.", valueName: "WxH"))
+    var size: String = "1280x800"
+
+    @Option(name: .long, help: ArgumentHelp("Where the K key saves snapshots of the window.", valueName: "dir"))
+    var snapshotDir: String = "."
 
     func run() throws {
         if let frames, frames < 1 { throw UserError("--frames must be at least 1, got \(frames).") }
@@ -48,34 +60,100 @@ struct Run: ParsableCommand {
             }
             note("Configuration files are not read yet; \(config) is ignored.")
         }
+        let (width, height) = try Render.parseSize(size)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: snapshotDir, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw UserError("--snapshot-dir \(snapshotDir) is not a folder.")
+        }
         StopSignals.install()
-        if !headless { note("The window is not available yet; running headless.") }
         if let record { note("Recording is not available yet; \(record) will not be written.") }
 
-        let frameSource = try openSource(spec)
-        let (loaded, network) = try model.load()
+        // The window first: without a display there is no point loading anything.
+        var window: SDLWindow?
+        if !headless {
+            do throws(WindowError) { window = try SDLWindow(title: "DeepScope", width: width, height: height) } catch {
+                throw UserError(error.description, status: 1)
+            }
+        }
+
+        let (frameSource, alternates, isCamera) = try openSources(spec, live: window != nil)
+        let closeAll = { frameSource.close(); for a in alternates { a.close() } }
+        let loaded: Model, network: Network
+        do { (loaded, network) = try model.load() } catch { closeAll(); throw error }
         if let layer, network.graph.value(named: layer) == nil {
+            closeAll()
             throw UserError("The model \(loaded.url.path) has no layer named '\(layer)'; `deepscope inspect` lists them.")
         }
+
+        var stage: VisualStage?
+        var controller: Controller?
+        if window != nil {
+            let spec = loaded.preprocessing
+            guard spec.mean.count == 3, spec.std.count == 3 else {
+                closeAll()
+                throw UserError("The model \(loaded.url.path) needs three means and deviations for an RGB image.")
+            }
+            let builder = SnapshotBuilder(network: network, labels: loaded.labels,
+                                          encoding: InputEncoding(mean: spec.mean, std: spec.std, pixelRange: spec.pixelRange,
+                                                                  bgr: spec.channelOrder.uppercased() == "BGR"))
+            var view = ViewSettings()
+            view.layer = builder.defaultLayer
+            if let layer, let value = network.graph.value(named: layer), let i = builder.layers.firstIndex(of: value) {
+                view.layer = i
+            } else if let layer {
+                closeAll()
+                throw UserError("Layer '\(layer)' is not the output of a node; `deepscope inspect` lists the layers.")
+            }
+            view.mode = builder.defaultMode
+            let c = Controller(layers: builder.layerShapes, layerNames: builder.layerNames, view: view,
+                               feedCount: 1 + alternates.count, mirror: isCamera)
+            controller = c
+            stage = VisualStage(builder: builder, requests: RequestChannel(c.request))
+        }
+
         let pipeline: Pipeline
-        do {
-            pipeline = try Pipeline(source: frameSource, network: network, preprocessing: loaded.preprocessing,
-                                    options: PipelineOptions(frameLimit: frames),
-                                    onEvent: { note($0.logLine) })
+        do throws(PipelineError) {
+            pipeline = try Pipeline(source: frameSource, alternates: alternates, network: network,
+                                    preprocessing: loaded.preprocessing, options: PipelineOptions(frameLimit: frames),
+                                    visual: stage, onEvent: { note($0.logLine) })
         } catch {
-            frameSource.close()
+            closeAll()
             throw UserError(error.description)
         }
-        note("Running \(loaded.url.lastPathComponent) on \(frameSource.name) (\(frameSource.detail)); Ctrl-C stops.")
+        note("Running \(loaded.url.lastPathComponent) on \(frameSource.name) (\(frameSource.detail)); " +
+             (window == nil ? "Ctrl-C stops." : "H shows the keys, Q quits."))
         pipeline.start()
 
-        let interactive = isatty(2) != 0
-        var nextStatus = MonotonicClock.now() + 2 * Nanoseconds.second
-        while !StopSignals.requested && !pipeline.isFinished {
-            _ = pipeline.waitUntilFinished(timeout: 100 * Nanoseconds.millisecond)
-            if interactive && MonotonicClock.now() >= nextStatus {
-                nextStatus += 2 * Nanoseconds.second
-                note(status(pipeline, model: loaded))
+        var liveReport: LiveReport?
+        if let window, let controller {
+            let fonts: Fonts
+            do { fonts = try FontLoader.standard(scale: window.pixelScale) } catch {
+                pipeline.stop()
+                throw UserError(String(describing: error), status: 1)
+            }
+            let composer = Composer(fonts: fonts, width: window.pixelWidth, height: window.pixelHeight, scale: window.pixelScale)
+            let counting = ds_allocation_counter_active() == 1
+            var counter: (@Sendable () -> UInt64)?
+            var threadCounter: (@Sendable () -> UInt64)?
+            if counting {
+                counter = { ds_allocation_counter_read() }
+                threadCounter = { ds_allocation_counter_thread() }
+            }
+            let logLine: @Sendable (String) -> Void = { note($0) }
+            let liveOptions = LiveOptions(snapshotDirectory: snapshotDir, log: logLine, allocationCount: counter, threadAllocationCount: threadCounter)
+            let app = LiveApp(pipeline: pipeline, window: window, composer: composer, controller: controller, options: liveOptions)
+            if counting { ds_allocation_counter_start() }
+            liveReport = app.run()
+            _ = ds_allocation_counter_stop()
+        } else {
+            let interactive = isatty(2) != 0
+            var nextStatus = MonotonicClock.now() + 2 * Nanoseconds.second
+            while !StopSignals.requested && !pipeline.isFinished {
+                _ = pipeline.waitUntilFinished(timeout: 100 * Nanoseconds.millisecond)
+                if interactive && MonotonicClock.now() >= nextStatus {
+                    nextStatus += 2 * Nanoseconds.second
+                    note(status(pipeline, model: loaded))
+                }
             }
         }
         pipeline.stop()
@@ -83,9 +161,23 @@ struct Run: ParsableCommand {
 
         let report = pipeline.report()
         for line in report.lines { print(line) }
+        if let liveReport { for line in liveReport.lines { print(line) } }
         if let last = pipeline.latestClassification {
             print("top-1       \(last.index) \(loaded.label(last.index)) (\(String(format: "%.1f", Double(last.probability) * 100))%) on frame \(last.frameNumber)")
         }
+    }
+
+    /// The source asked for (or the first camera, or the synthetic scene), opened, and with a
+    /// window the synthetic demo scene as a second source to switch to.
+    private func openSources(_ spec: SourceSpec?, live: Bool) throws -> (any FrameSource, [any FrameSource], Bool) {
+        let main = try openSource(spec)
+        let isCamera = main is V4L2Source
+        var alternates: [any FrameSource] = []
+        if live && !(main is SyntheticSource) {
+            let demo = SyntheticSource(options: SourceOptions(width: 640, height: 480))
+            if (try? demo.open()) != nil { alternates.append(demo) }
+        }
+        return (main, alternates, isCamera)
     }
 
     /// The source asked for, or the first camera, or the synthetic scene — opened.

@@ -12,6 +12,10 @@
 void ds_allocation_counter_start(void);
 /// Stops counting and returns the number of allocation calls since the last start.
 uint64_t ds_allocation_counter_stop(void);
+/// The allocation calls since the last start, without stopping.
+uint64_t ds_allocation_counter_read(void);
+/// The allocation calls the calling thread made while counting was on (never reset).
+uint64_t ds_allocation_counter_thread(void);
 /// 1 when this process's malloc really goes through the counter.
 int ds_allocation_counter_active(void);
 

@@ -1,6 +1,7 @@
 // Still images as frame sources: one image repeated, or a folder of images cycled.
 
 import Foundation
+import Synchronization
 import Imaging
 
 /// Decodes an image file for a source, mapping decoding errors to one-sentence capture errors.
@@ -90,6 +91,8 @@ public final class DirectorySource: FrameSource, @unchecked Sendable {
     private var pacer: Pacer
     private var sequence: UInt64 = 0
     private var next = 0
+    /// Steps asked for by `step(by:)` and not yet taken by `read`.
+    private let pendingStep = Atomic<Int>(0)
 
     public static let defaultFrameRate = 1.0
     /// The most memory the decoded images may take.
@@ -157,9 +160,26 @@ public final class DirectorySource: FrameSource, @unchecked Sendable {
         fixedGeometry = target
     }
 
+    /// Moves to the image `delta` places after (or before) the one shown last, at the next read,
+    /// without waiting for the frame rate. Safe to call from any thread.
+    public func step(by delta: Int) {
+        pendingStep.add(delta, ordering: .relaxed)
+    }
+
+    /// The index of the image the next read delivers (for messages).
+    public var upcomingIndex: Int { next }
+
     public func read(into destination: UnsafeMutablePointer<UInt8>, timeout: UInt64) -> FrameRead {
         guard let g = fixedGeometry, let frames else { return .fault(.failed(source: name, message: "the folder is not open")) }
-        guard pacer.waitForFrame(timeout: timeout) else { return .timeout }
+        let step = pendingStep.exchange(0, ordering: .relaxed)
+        if step != 0 {
+            // `next` is one past the image shown last: step from that one.
+            let n = files.count
+            next = (((next - 1 + step) % n) + n) % n
+            pacer.restartAfterFrame()
+        } else {
+            guard pacer.waitForFrame(timeout: timeout) else { return .timeout }
+        }
         copyRGB(from: frames + next * g.byteCount, sourceWidth: g.width, crop: (0, 0, g.width, g.height),
                 into: destination, mirror: options.mirror)
         next = (next + 1) % files.count

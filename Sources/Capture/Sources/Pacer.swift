@@ -31,6 +31,9 @@ struct Pacer {
         return true
     }
 
+    /// Starts the schedule again from now, as if a frame had just been released.
+    mutating func restartAfterFrame() { nextDue = interval > 0 ? MonotonicClock.now() &+ interval : 0 }
+
     /// Starts the schedule again (the next frame is due at once).
     mutating func reset() { nextDue = 0 }
 }

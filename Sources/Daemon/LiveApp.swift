@@ -1,0 +1,273 @@
+// The UI thread: SDL events → Controller → requests to the inference thread; new snapshots →
+// Composer → window. It sleeps in SDL_WaitEventTimeout and is woken by a user event that the
+// inference thread posts after each snapshot.
+
+import Capture
+import Foundation
+import Interface
+import Visualization
+
+/// What the window loop needs beyond the pipeline.
+public struct LiveOptions: Sendable {
+    /// Where K saves snapshots of the window.
+    public var snapshotDirectory: String
+    /// One line for the log (stderr, the journal under systemd): selections, snapshots, the first
+    /// frame. Called on the UI thread.
+    public var log: @Sendable (String) -> Void
+    /// Heap allocations counted so far in the whole process (nil: not counted).
+    public var allocationCount: (@Sendable () -> UInt64)?
+    /// Heap allocations the calling thread made so far (nil: not counted).
+    public var threadAllocationCount: (@Sendable () -> UInt64)?
+    /// Presented frames to skip before counting allocations and latency (warm-up).
+    public var warmupFrames: Int
+
+    public init(snapshotDirectory: String = ".", log: @escaping @Sendable (String) -> Void = { _ in },
+                allocationCount: (@Sendable () -> UInt64)? = nil, threadAllocationCount: (@Sendable () -> UInt64)? = nil,
+                warmupFrames: Int = 30) {
+        self.threadAllocationCount = threadAllocationCount
+        self.snapshotDirectory = snapshotDirectory
+        self.log = log
+        self.allocationCount = allocationCount
+        self.warmupFrames = warmupFrames
+    }
+}
+
+/// What the window showed, for the summary printed on exit.
+public struct LiveReport: Sendable {
+    /// New snapshots presented, and over how many seconds (after the warm-up).
+    public var displayed: Int
+    public var displayedSeconds: Double
+    /// Capture to present, per new snapshot (after the warm-up).
+    public var latency: TimingSummary
+    /// Composing the window into its canvas.
+    public var compose: TimingSummary
+    /// Handing the canvas to SDL and presenting it.
+    public var present: TimingSummary
+    /// CPU time the UI thread used per presented frame (events, compose, present, waiting).
+    public var uiCPUPerFrameMs: Double
+    /// Projection and snapshot filling on the inference thread.
+    public var snapshot: TimingSummary
+    /// Heap allocations in the whole process per presented frame after the warm-up (nil: not counted).
+    public var allocationsPerFrame: Double?
+    /// Of those, the UI thread's (SDL, the X11 client library, the GL driver and the composer).
+    public var uiAllocationsPerFrame: Double?
+    /// Of those, the composer's.
+    public var composeAllocationsPerFrame: Double?
+    public var renderer: String
+
+    public var displayedFPS: Double { displayedSeconds > 0 ? Double(displayed) / displayedSeconds : 0 }
+
+    public var lines: [String] {
+        func t(_ s: TimingSummary) -> String {
+            s.window == 0 ? "no samples" : "median \(fixed(s.medianMilliseconds, 2)) ms, p99 \(fixed(s.p99Milliseconds, 2)) ms"
+        }
+        var out = [
+            "window      \(displayed) frames presented in \(fixed(displayedSeconds, 1)) s: \(fixed(displayedFPS, 1)) fps (\(renderer) renderer)",
+            "snapshot    \(t(snapshot)) (projection + copy, inference thread)",
+            "compose     \(t(compose)) (UI thread)",
+            "present     \(t(present)); UI thread CPU \(fixed(uiCPUPerFrameMs, 2)) ms per presented frame",
+            "latency     \(t(latency)) (capture to present)",
+        ]
+        if let a = allocationsPerFrame {
+            var line = "allocations \(fixed(a, 2)) per presented frame (whole process)"
+            if let u = uiAllocationsPerFrame { line += "; UI thread \(fixed(u, 2))" }
+            if let c = composeAllocationsPerFrame { line += ", of which the composer \(fixed(c, 2)) (the rest: SDL, Xlib, GL driver)" }
+            out.append(line)
+        }
+        return out
+    }
+}
+
+/// Runs the window until the user quits, a stop signal arrives or the pipeline's frame limit is
+/// reached. Call on the main thread, after `pipeline.start()`.
+public final class LiveApp {
+    public let pipeline: Pipeline
+    public let window: SDLWindow
+    public let composer: Composer
+    public private(set) var controller: Controller
+    public let options: LiveOptions
+    private let visual: VisualStage
+    private let latencies = TimingRecorder()
+    private let composeTimes = TimingRecorder()
+    private let presentTimes = TimingRecorder()
+    private var message = ""
+    private var messageUntil: UInt64 = 0
+    private var quit = false
+
+    public init(pipeline: Pipeline, window: SDLWindow, composer: Composer, controller: Controller, options: LiveOptions) {
+        precondition(pipeline.visual != nil, "the pipeline has no visual stage")
+        self.pipeline = pipeline
+        self.window = window
+        self.composer = composer
+        self.controller = controller
+        self.options = options
+        visual = pipeline.visual!
+        visual.exchange.onPublish = { SDLWindow.wake() }
+    }
+
+    public func run() -> LiveReport {
+        let exchange = visual.exchange
+        let requests = visual.requests
+        requests.send(controller.request)
+        var needsDraw = true
+        var presented = 0
+        var firstShown = false
+        var warmCPU: UInt64 = 0
+        var warmUIAllocations: UInt64 = 0
+        var composeAllocationTotal: UInt64 = 0
+        var warmStart: UInt64 = 0, warmAllocations: UInt64 = 0, lastPresent: UInt64 = 0
+        var fpsMark: UInt64 = 0, fpsFrames = 0
+        var displayFPS: Float = 0
+        var shownProjection = (layer: -1, channel: -1, mode: "")
+        options.log("Window open: \(window.pixelWidth)×\(window.pixelHeight) pixels, \(window.rendererName) renderer, id \(window.systemWindowID).")
+
+        while !quit && !StopSignals.requested && !pipeline.isFinished {
+            for event in window.events(timeout: 50) {
+                switch event {
+                case .quit: quit = true
+                case .wake: break
+                case .exposed: needsDraw = true
+                case .resized(let w, let h):
+                    composer.resize(width: w, height: h)
+                    needsDraw = true
+                case .input(let input):
+                    let before = controller
+                    if let effect = controller.handle(input, geometry: composer.geometry) { perform(effect) }
+                    if controller.view != before.view || controller.request != before.request { needsDraw = true }
+                    if controller.request != before.request { requests.send(controller.request) }
+                    logChanges(from: before)
+                }
+            }
+            var fresh = false
+            if exchange.take() != nil {
+                fresh = true
+                needsDraw = true
+            }
+            guard needsDraw else { continue }
+            let front = exchange.front
+            guard front.inputWidth > 0 else { continue }   // nothing to show before the first snapshot
+            let now = MonotonicClock.now()
+            if now < messageUntil { front.message = message }
+            front.stats.displayFPS = displayFPS
+            let a0 = options.threadAllocationCount?() ?? 0
+            let t0 = MonotonicClock.now()
+            composer.compose(front, view: controller.view)
+            let t1 = MonotonicClock.now()
+            let composeAllocations = (options.threadAllocationCount?() ?? 0) &- a0
+            window.present(composer.canvas)
+            let t2 = MonotonicClock.now()
+            needsDraw = false
+            guard fresh else { continue }
+
+            presented += 1
+            fpsFrames += 1
+            if fpsMark == 0 { fpsMark = t2 }
+            if t2 - fpsMark >= Nanoseconds.second / 2 {
+                displayFPS = Float(Double(fpsFrames) / (Double(t2 - fpsMark) / 1e9))
+                fpsMark = t2; fpsFrames = 0
+            }
+            if !firstShown {
+                firstShown = true
+                options.log("First frame presented: \(front.source).")
+            }
+            if front.hasProjection {
+                let name = front.layerNames.indices.contains(front.projectionLayer) ? front.layerNames[front.projectionLayer] : "?"
+                let mode = front.projectionMode?.rawValue ?? ""
+                if shownProjection.layer != front.projectionLayer || shownProjection.channel != front.projectionChannel || shownProjection.mode != mode {
+                    shownProjection = (front.projectionLayer, front.projectionChannel, mode)
+                    options.log("Projection pane shows \(name):\(front.projectionChannel) (\(mode)).")
+                }
+            }
+            if presented == options.warmupFrames {
+                warmStart = t2
+                warmCPU = MonotonicClock.threadCPUTime()
+                warmAllocations = options.allocationCount?() ?? 0
+                warmUIAllocations = options.threadAllocationCount?() ?? 0
+            } else if presented > options.warmupFrames {
+                composeTimes.record(t1 - t0)
+                composeAllocationTotal &+= composeAllocations
+                presentTimes.record(t2 - t1)
+                if front.stats.captureTime > 0 { latencies.record(t2 &- front.stats.captureTime) }
+                lastPresent = t2
+            }
+        }
+        let counted = max(0, presented - options.warmupFrames)
+        let allocations: Double? = options.allocationCount.flatMap { count in
+            counted > 0 ? Double(count() &- warmAllocations) / Double(counted) : nil
+        }
+        return LiveReport(displayed: counted, displayedSeconds: lastPresent > warmStart ? Double(lastPresent - warmStart) / 1e9 : 0,
+                          latency: latencies.summary(), compose: composeTimes.summary(), present: presentTimes.summary(),
+                          uiCPUPerFrameMs: counted > 0 ? Double(MonotonicClock.threadCPUTime() &- warmCPU) / 1e6 / Double(counted) : 0,
+                          snapshot: visual.fillTimes.summary(),
+                          allocationsPerFrame: counted > 0 ? allocations : nil,
+                          uiAllocationsPerFrame: options.threadAllocationCount.flatMap { count in
+                              counted > 0 ? Double(count() &- warmUIAllocations) / Double(counted) : nil
+                          },
+                          composeAllocationsPerFrame: options.threadAllocationCount != nil && counted > 0
+                              ? Double(composeAllocationTotal) / Double(counted) : nil,
+                          renderer: window.rendererName)
+    }
+
+    private func perform(_ effect: Effect) {
+        switch effect {
+        case .quit:
+            quit = true
+        case .toggleFullscreen:
+            window.toggleFullscreen()
+        case .message(let text):
+            say(text)
+        case .snapshot:
+            let stamp = Self.timestamp()
+            let path = (options.snapshotDirectory as NSString).appendingPathComponent("deepscope-\(stamp).png")
+            do {
+                try composer.canvas.writePNG(to: path)
+                say("saved \(path)")
+                options.log("Snapshot saved to \(path).")
+            } catch {
+                say("snapshot not saved: \(error)")
+                options.log("The snapshot could not be saved: \(error)")
+            }
+        case .toggleRecording:
+            say("recording is not available in this build; use K for snapshots")
+        }
+    }
+
+    private func say(_ text: String) {
+        message = text
+        messageUntil = MonotonicClock.now() + 4 * Nanoseconds.second
+    }
+
+    /// One log line per change of the selection, so that scripts and tests can follow the window.
+    private func logChanges(from before: Controller) {
+        let a = before.view, b = controller.view
+        if a.layer != b.layer || a.unit != b.unit || a.position != b.position {
+            var line = "Selected \(controller.layerNames[b.layer]):\(b.unit)"
+            if let p = b.position { line += " at \(p.y),\(p.x)" }
+            options.log(line + ".")
+        }
+        if a.mode != b.mode || a.filter != b.filter {
+            options.log("Projection mode \(b.mode?.rawValue ?? "off"), filter \(b.filter.rawValue).")
+        }
+        if a.help != b.help { options.log(b.help ? "Help shown." : "Help hidden.") }
+        let r = before.request, s = controller.request
+        if r.frozen != s.frozen { options.log(s.frozen ? "Frame frozen." : "Frame live.") }
+        if r.feed != s.feed { options.log("Switched to source \(s.feed + 1) of \(controller.feedCount).") }
+        if r.mirror != s.mirror || r.stretch != s.stretch {
+            options.log("Input \(s.stretch ? "stretched" : "cropped")\(s.mirror ? ", mirrored" : "").")
+        }
+        if a.colormap != b.colormap || a.gamma != b.gamma || a.boost != b.boost {
+            options.log("Grid colormap \(b.colormap.rawValue), gamma \(b.gamma), boost \(b.boost).")
+        }
+        if a.zoom != b.zoom { options.log(b.zoom ? "Unit zoomed." : "Grid shown.") }
+        if a.origin != b.origin { options.log(b.origin == nil ? "Projection origin released." : "Projection origin pinned.") }
+    }
+
+    private static func timestamp() -> String {
+        var t = time(nil)
+        var tmValue = tm()
+        localtime_r(&t, &tmValue)
+        var buffer = [CChar](repeating: 0, count: 32)
+        strftime(&buffer, buffer.count, "%Y%m%d-%H%M%S", &tmValue)
+        return String(cString: buffer)
+    }
+}
