@@ -20,6 +20,8 @@ public struct LiveOptions: Sendable {
     public var threadAllocationCount: (@Sendable () -> UInt64)?
     /// Presented frames to skip before counting allocations and latency (warm-up).
     public var warmupFrames: Int
+    /// Log the panes' rectangles whenever the layout changes (for scripts driving the window).
+    public var logLayout = false
 
     public init(snapshotDirectory: String = ".", log: @escaping @Sendable (String) -> Void = { _ in },
                 allocationCount: (@Sendable () -> UInt64)? = nil, threadAllocationCount: (@Sendable () -> UInt64)? = nil,
@@ -119,6 +121,7 @@ public final class LiveApp {
         var fpsMark: UInt64 = 0, fpsFrames = 0
         var displayFPS: Float = 0
         var shownProjection = (layer: -1, channel: -1, mode: "")
+        var layoutLogged = false
         options.log("Window open: \(window.pixelWidth)×\(window.pixelHeight) pixels, \(window.rendererName) renderer, id \(window.systemWindowID).")
 
         while !quit && !StopSignals.requested && !pipeline.isFinished {
@@ -130,6 +133,7 @@ public final class LiveApp {
                 case .resized(let w, let h):
                     composer.resize(width: w, height: h)
                     needsDraw = true
+                    layoutLogged = false
                 case .input(let input):
                     let before = controller
                     if let effect = controller.handle(input, geometry: composer.geometry) { perform(effect) }
@@ -157,6 +161,10 @@ public final class LiveApp {
             window.present(composer.canvas)
             let t2 = MonotonicClock.now()
             needsDraw = false
+            if options.logLayout && !layoutLogged {
+                layoutLogged = true
+                logLayout()
+            }
             guard fresh else { continue }
 
             presented += 1
@@ -230,6 +238,18 @@ public final class LiveApp {
         case .toggleRecording:
             say("recording is not available in this build; use K for snapshots")
         }
+    }
+
+    /// "Layout 1280×800: input=x,y,w,h grid=… " in window pixels, with the grid's tile geometry.
+    private func logLayout() {
+        let g = composer.geometry
+        func r(_ rect: Rect) -> String { "\(rect.x),\(rect.y),\(rect.width),\(rect.height)" }
+        var line = "Layout \(g.layout.width)×\(g.layout.height):"
+        for (pane, rect) in g.layout.panes { line += " \(pane.rawValue)=\(r(rect))" }
+        if g.grid.count > 0 && g.grid.columns > 0 {
+            line += " tiles=\(g.grid.count) columns=\(g.grid.columns) first-tile=\(r(g.grid.rect(of: g.grid.range(page: g.page).lowerBound, page: g.page)))"
+        }
+        options.log(line)
     }
 
     private func say(_ text: String) {

@@ -48,10 +48,18 @@ public final class Feed: @unchecked Sendable {
     public let capture: CaptureThread
     public let preparer: InputPreparer
 
+    /// "image /a/b/cat.png" → "image cat.png": the status line has no room for whole paths.
+    static func shortName(_ name: String) -> String {
+        guard let space = name.firstIndex(of: " "), name.hasPrefix("camera") == false else { return name }
+        let path = name[name.index(after: space)...]
+        guard let slash = path.lastIndex(of: "/"), path.index(after: slash) < path.endIndex else { return name }
+        return String(name[..<space]) + " " + String(path[path.index(after: slash)...])
+    }
+
     init(source: any FrameSource, network: Network, preprocessing: Preprocessing, policy: CapturePolicy,
          onEvent: @escaping @Sendable (CaptureEvent) -> Void) throws(PipelineError) {
         self.source = source
-        name = source.name
+        name = Feed.shortName(source.name)
         preparer = try InputPreparer(preprocessing: preprocessing, frame: source.geometry, inputCount: network.input.count)
         mailbox = FrameMailbox(geometry: source.geometry)
         capture = CaptureThread(source: source, mailbox: mailbox, policy: policy, onEvent: onEvent)

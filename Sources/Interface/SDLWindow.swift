@@ -60,7 +60,6 @@ public final class SDLWindow {
             SDL_QuitSubSystem(SDL_INIT_VIDEO)
             throw WindowError(description: "The display refused a \(width)×\(height) window: \(reason).", noDisplay: false)
         }
-        SDL_SetWindowMinimumSize(w, 320, 200)
         guard let r = SDL_CreateRenderer(w, -1, 0)
                 ?? SDL_CreateRenderer(w, -1, SDL_RENDERER_SOFTWARE.rawValue) else {
             let reason = String(cString: SDL_GetError())
@@ -86,8 +85,8 @@ public final class SDLWindow {
         SDL_QuitSubSystem(SDL_INIT_VIDEO)
     }
 
-    /// The X11 window id (for tests driving the window with xdotool); 0 elsewhere.
-    public var systemWindowID: UInt32 { SDL_GetWindowID(window) }
+    /// The X11 window id (what xdotool and import take as --window); 0 on other video drivers.
+    public var systemWindowID: UInt { UInt(ds_sdl_x11_window(window)) }
 
     /// Wakes the window's event wait from any thread. Posts at most one event until the window
     /// has seen it, so a fast producer never floods the queue.

@@ -90,7 +90,20 @@ public final class PanePainter: @unchecked Sendable {
         if let p = s.position, !s.fullyConnected, s.height > 0, s.width > 0 {
             let cell = Rect(x: pic.x + p.x * pic.width / s.width, y: pic.y + p.y * pic.height / s.height,
                             width: max(2, pic.width / s.width), height: max(2, pic.height / s.height))
-            canvas.clipped(to: pic) { canvas.outline(cell.inset(-1), theme.hover, thickness: max(1, scale)) }
+            canvas.clipped(to: pic) {
+                // The unit's receptive field (clipped to the picture), and its cell of the map.
+                if let rf = s.receptiveField, rf.sizeY > 1 {
+                    let w = rf.window(y: p.y, x: p.x)
+                    let sy = Double(pic.height) / Double(s.inputHeight), sx = Double(pic.width) / Double(s.inputWidth)
+                    let top = pic.y + Int((max(0, w.top) * sy).rounded()), left = pic.x + Int((max(0, w.left) * sx).rounded())
+                    let bottom = pic.y + Int((min(Double(s.inputHeight), w.bottom) * sy).rounded())
+                    let right = pic.x + Int((min(Double(s.inputWidth), w.right) * sx).rounded())
+                    if bottom > top && right > left {
+                        canvas.outline(Rect(x: left, y: top, width: right - left, height: bottom - top), theme.accent, thickness: max(1, scale))
+                    }
+                }
+                canvas.outline(cell.inset(-1), theme.hover, thickness: max(1, scale))
+            }
         }
         return pic
     }

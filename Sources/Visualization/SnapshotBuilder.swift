@@ -78,6 +78,8 @@ public final class SnapshotBuilder: @unchecked Sendable {
     /// The class scores (the graph's first output) and whether they are probabilities already.
     public let output: Int?
     public let outputIsProbability: Bool
+    /// Each selectable layer's receptive field (nil where it has none).
+    public let receptiveFields: [ReceptiveField?]
     private let renderer = ProjectionRenderer()
     private var best = [(index: Int, score: Float)](repeating: (0, 0), count: 5)
 
@@ -87,6 +89,8 @@ public final class SnapshotBuilder: @unchecked Sendable {
         let graph = network.graph
         layers = graph.nodes.map(\.output)
         layerNames = layers.map { graph.values[$0].name }
+        let fields = ReceptiveField.all(in: graph)
+        receptiveFields = layers.map { fields[$0] }
         self.labels = labels
         self.encoding = encoding
         output = graph.outputs.first
@@ -109,22 +113,33 @@ public final class SnapshotBuilder: @unchecked Sendable {
     /// The projection mode to start with on this network.
     public var defaultMode: ProjectionMode { hasMaxPooling ? .deconv : .guided }
 
-    /// The layer to show first: the last one whose map is at least 1/16 of the input's size (a
-    /// mid-level layer with parts of objects), else the last layer with a map.
+    /// The layer to show first: a mid-level layer with parts of objects. Among the layers whose
+    /// map is at least 1/16 of the input's size, the last block output (a residual Add or a
+    /// Concat, where a block's channels are all live) if there is one at the deepest such size,
+    /// else the last of them; else the last layer with a map.
     public var defaultLayer: Int {
         let graph = network.graph
         let inputH = graph.values[graph.input].shape.chw.h
         var fallback = 0
-        for (i, v) in layers.enumerated() {
-            let s = graph.values[v].shape
-            guard s.rank == 4 else { continue }
-            fallback = i
-        }
+        for (i, v) in layers.enumerated() where graph.values[v].shape.rank == 4 { fallback = i }
+        var candidate: Int?
         for (i, v) in layers.enumerated().reversed() {
             let s = graph.values[v].shape
-            if s.rank == 4, s.chw.h * 16 >= inputH, s.chw.h > 1 { return i }
+            if s.rank == 4, s.chw.h * 16 >= inputH, s.chw.h > 1 { candidate = i; break }
         }
-        return fallback
+        guard let last = candidate else { return fallback }
+        let size = graph.values[layers[last]].shape.chw.h
+        for i in stride(from: last, through: 0, by: -1) {
+            let v = layers[i]
+            guard graph.values[v].shape.rank == 4, graph.values[v].shape.chw.h == size else { break }
+            if let node = graph.node(producing: v) {
+                switch node.op {
+                case .add, .concat: return i
+                default: break
+                }
+            }
+        }
+        return last
     }
 
     /// The channel with the largest single activation in layer `index` (after a forward pass).
@@ -200,6 +215,7 @@ public final class SnapshotBuilder: @unchecked Sendable {
         snapshot.channelLabels = (labels != nil && labels!.count == c && v == output) ? labels : nil
         snapshot.channel = s.channel
         snapshot.position = s.position.map { ($0.y, $0.x) }
+        snapshot.receptiveField = receptiveFields[s.layer]
 
         fillTop(snapshot)
 

@@ -81,6 +81,9 @@ public final class VisualSnapshot: @unchecked Sendable {
     public var channel = 0
     public var position: (y: Int, x: Int)?
 
+    /// The selected layer's receptive field in input pixels (nil: unknown).
+    public var receptiveField: ReceptiveField?
+
     /// Up to five classes, best first.
     public var top: [TopEntry] = []
 

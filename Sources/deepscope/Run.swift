@@ -140,7 +140,8 @@ struct Run: ParsableCommand {
                 threadCounter = { ds_allocation_counter_thread() }
             }
             let logLine: @Sendable (String) -> Void = { note($0) }
-            let liveOptions = LiveOptions(snapshotDirectory: snapshotDir, log: logLine, allocationCount: counter, threadAllocationCount: threadCounter)
+            var liveOptions = LiveOptions(snapshotDirectory: snapshotDir, log: logLine, allocationCount: counter, threadAllocationCount: threadCounter)
+            liveOptions.logLayout = ProcessInfo.processInfo.environment["DEEPSCOPE_LOG_LAYOUT"] == "1"
             let app = LiveApp(pipeline: pipeline, window: window, composer: composer, controller: controller, options: liveOptions)
             if counting { ds_allocation_counter_start() }
             liveReport = app.run()
