@@ -45,6 +45,12 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The window's size in points, WxH.", valueName: "WxH"))
     var size: String = "1280x800"
 
+    @Option(name: .long, help: "The unit (channel) selected first.")
+    var unit: Int?
+
+    @Option(name: .long, help: "Projection mode to start with: deconv, guided, gradient or off (default: guided, or deconv on networks with max pooling).")
+    var mode: String?
+
     @Option(name: .long, help: ArgumentHelp("Where the K key saves snapshots of the window.", valueName: "dir"))
     var snapshotDir: String = "."
 
@@ -61,6 +67,16 @@ struct Run: ParsableCommand {
             note("Configuration files are not read yet; \(config) is ignored.")
         }
         let (width, height) = try Render.parseSize(size)
+        var startMode: ProjectionMode?? = nil   // nil: the network's default
+        if let m = mode {
+            if m == "off" { startMode = .some(nil) } else {
+                guard let pm = ProjectionMode(rawValue: m) else {
+                    throw UserError("--mode must be deconv, guided, gradient or off, not '\(m)'.")
+                }
+                startMode = .some(pm)
+            }
+        }
+        if let unit, unit < 0 { throw UserError("--unit must be 0 or more, got \(unit).") }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: snapshotDir, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw UserError("--snapshot-dir \(snapshotDir) is not a folder.")
@@ -104,7 +120,15 @@ struct Run: ParsableCommand {
                 closeAll()
                 throw UserError("Layer '\(layer)' is not the output of a node; `deepscope inspect` lists the layers.")
             }
-            view.mode = builder.defaultMode
+            view.mode = startMode ?? builder.defaultMode
+            if let unit {
+                let channels = builder.layerShapes[view.layer].channels
+                guard unit < channels else {
+                    closeAll()
+                    throw UserError("--unit \(unit) is out of range: layer \(builder.layerNames[view.layer]) has \(channels) units (0…\(channels - 1)).")
+                }
+                view.unit = unit
+            }
             let c = Controller(layers: builder.layerShapes, layerNames: builder.layerNames, view: view,
                                feedCount: 1 + alternates.count, mirror: isCamera)
             controller = c

@@ -95,3 +95,50 @@ struct PaneGoldenTests {
         try Fixture.expectMatchesGolden(composer.compose(Fixture.snapshot(), view: view), "window")
     }
 }
+
+/// The live window's additions: the receptive field on the input, a pinned projection, the zoomed
+/// unit in place of the grid.
+@Suite("Live view golden images", .serialized)
+struct LiveViewGoldenTests {
+    @Test func inputPaneOutlinesTheReceptiveField() throws {
+        let s = Fixture.snapshot()
+        // A 6×6 map over a 48×48 input: units 8 pixels apart, each seeing 20×20.
+        s.receptiveField = ReceptiveField(startY: 4, startX: 4, jumpY: 8, jumpX: 8, sizeY: 20, sizeX: 20)
+        let c = Canvas(width: 220, height: 250)
+        c.clear(Theme.dark.background)
+        let pic = PanePainter(fonts: Fixture.fonts).input(c, c.bounds, snapshot: s)
+        // Unit (2, 3) sees rows 10…30 and columns 18…38 of 48: its left edge is drawn in the accent colour.
+        let k = Double(pic.width) / 48
+        let x = pic.x + Int((18 * k).rounded()), y = pic.y + Int((20 * k).rounded())
+        #expect(c[x, y] == Theme.dark.accent, "the receptive field's left edge at (\(x), \(y))")
+        try Fixture.expectMatchesGolden(c, "input-receptive-field")
+    }
+
+    @Test func pinnedProjectionIsNotStaleAndSaysWhatItShows() throws {
+        let s = Fixture.snapshot()
+        s.projectionPinned = true
+        s.projectionLayer = 3
+        s.projectionChannel = 9
+        #expect(!s.projectionIsStale, "pinned to another unit on purpose: not stale")
+        let c = Canvas(width: 320, height: 250)
+        c.clear(Theme.dark.background)
+        PanePainter(fonts: Fixture.fonts).projection(c, c.bounds, snapshot: s, mode: .guided, filter: .raw)
+        try Fixture.expectMatchesGolden(c, "projection-pinned")
+    }
+
+    @Test func zoomShowsTheUnitInPlaceOfTheGrid() throws {
+        let composer = Composer(fonts: Fixture.fonts, width: 1024, height: 640)
+        var view = ViewSettings()
+        view.layer = 7
+        view.unit = 4
+        view.zoom = true
+        composer.compose(Fixture.snapshot(), view: view)
+        let g = composer.geometry
+        #expect(g.grid.count == 0, "no tiles while zoomed")
+        #expect(g.layout.grid.contains(x: g.unitPicture.x, y: g.unitPicture.y) && g.unitPicture.width > 300,
+                "the unit's map fills the grid pane: \(g.unitPicture)")
+        // A click on the zoomed map picks a position of the 6×6 map.
+        #expect(g.hit(x: g.unitPicture.maxX - 1, y: g.unitPicture.y + 1) == .position(pane: .unit, y: 0, x: 5))
+        try Fixture.expectMatchesGolden(composer.canvas, "window-zoomed")
+    }
+}
