@@ -49,6 +49,10 @@ public struct LiveReport: Sendable {
     public var uiCPUPerFrameMs: Double
     /// Projection and snapshot filling on the inference thread.
     public var snapshot: TimingSummary
+    /// Snapshots published, and how many got a freshly computed projection (the others reused
+    /// the previous frame's, while inference was behind the source).
+    public var snapshotsPublished: UInt64 = 0
+    public var projectionsComputed: UInt64 = 0
     /// Heap allocations in the whole process per presented frame after the warm-up (nil: not counted).
     public var allocationsPerFrame: Double?
     /// Of those, the UI thread's (SDL, the X11 client library, the GL driver and the composer).
@@ -65,7 +69,7 @@ public struct LiveReport: Sendable {
         }
         var out = [
             "window      \(displayed) frames presented in \(fixed(displayedSeconds, 1)) s: \(fixed(displayedFPS, 1)) fps (\(renderer) renderer)",
-            "snapshot    \(t(snapshot)) (projection + copy, inference thread)",
+            "snapshot    \(t(snapshot)) (projection + copy, inference thread); projection computed for \(projectionsComputed) of \(snapshotsPublished) snapshots",
             "compose     \(t(compose)) (UI thread)",
             "present     \(t(present)); UI thread CPU \(fixed(uiCPUPerFrameMs, 2)) ms per presented frame",
             "latency     \(t(latency)) (capture to present)",
@@ -203,7 +207,8 @@ public final class LiveApp {
         let allocations: Double? = options.allocationCount.flatMap { count in
             counted > 0 ? Double(count() &- warmAllocations) / Double(counted) : nil
         }
-        return LiveReport(displayed: counted, displayedSeconds: lastPresent > warmStart ? Double(lastPresent - warmStart) / 1e9 : 0,
+        let (published, projected) = visual.projectionCounts
+        var report = LiveReport(displayed: counted, displayedSeconds: lastPresent > warmStart ? Double(lastPresent - warmStart) / 1e9 : 0,
                           latency: latencies.summary(), compose: composeTimes.summary(), present: presentTimes.summary(),
                           uiCPUPerFrameMs: counted > 0 ? Double(MonotonicClock.threadCPUTime() &- warmCPU) / 1e6 / Double(counted) : 0,
                           snapshot: visual.fillTimes.summary(),
@@ -214,6 +219,9 @@ public final class LiveApp {
                           composeAllocationsPerFrame: options.threadAllocationCount != nil && counted > 0
                               ? Double(composeAllocationTotal) / Double(counted) : nil,
                           renderer: window.rendererName)
+        report.snapshotsPublished = published
+        report.projectionsComputed = projected
+        return report
     }
 
     private func perform(_ effect: Effect) {

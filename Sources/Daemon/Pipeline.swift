@@ -44,6 +44,8 @@ public final class Feed: @unchecked Sendable {
     public let source: any FrameSource
     /// The source's name, kept so the frame loop never formats it.
     public let name: String
+    /// Nanoseconds between the source's frames (0: as fast as it can).
+    public let frameInterval: UInt64
     public let mailbox: FrameMailbox
     public let capture: CaptureThread
     public let preparer: InputPreparer
@@ -60,6 +62,7 @@ public final class Feed: @unchecked Sendable {
          onEvent: @escaping @Sendable (CaptureEvent) -> Void) throws(PipelineError) {
         self.source = source
         name = Feed.shortName(source.name)
+        frameInterval = source.frameRate > 0 ? UInt64(1e9 / source.frameRate) : 0
         preparer = try InputPreparer(preprocessing: preprocessing, frame: source.geometry, inputCount: network.input.count)
         mailbox = FrameMailbox(geometry: source.geometry)
         capture = CaptureThread(source: source, mailbox: mailbox, policy: policy, onEvent: onEvent)
@@ -75,6 +78,28 @@ public final class VisualStage: @unchecked Sendable {
     public let requests: RequestChannel
     /// Per snapshot: projection, rendering and copying into the snapshot (nanoseconds).
     public let fillTimes = TimingRecorder()
+    /// Per computed projection: the backward pass and its rendering (nanoseconds).
+    public let projectionTimes = TimingRecorder()
+    /// When false, every snapshot gets a freshly computed projection. When true (the default),
+    /// a frame arriving while inference is behind the source reuses the previous frame's projection
+    /// of the same unit (at most every other frame), so that frames keep flowing at the source's
+    /// rate on a CPU that cannot do both on every frame.
+    public var adaptiveProjection = true
+    let cache = ProjectionCache()
+    /// Snapshots published and projections computed for them.
+    private let counts = Monitor()
+    private var snapshots: UInt64 = 0
+    private var projections: UInt64 = 0
+
+    /// Snapshots published so far, and how many of them got a projection computed for them.
+    public var projectionCounts: (snapshots: UInt64, projected: UInt64) { counts.withLock { (snapshots, projections) } }
+
+    func count(projected: Bool) {
+        counts.withLock {
+            snapshots += 1
+            if projected { projections += 1 }
+        }
+    }
 
     public init(builder: SnapshotBuilder, exchange: SnapshotExchange = SnapshotExchange(), requests: RequestChannel) {
         self.builder = builder
@@ -234,6 +259,8 @@ public final class Pipeline: @unchecked Sendable {
         // The frame the network saw last; valid until the next successful acquire on its mailbox.
         var held: MailboxFrame?
         var rates = RateMeter()
+        var projectedLast = true
+        var lastCycle: UInt64 = 0
         while !monitor.withLock({ stopping }) {
             var reprepare = false, redraw = false
             if let visual {
@@ -287,10 +314,14 @@ public final class Pipeline: @unchecked Sendable {
             let t2 = MonotonicClock.now()
             let (index, probability) = topClass()
             if let visual, let request {
-                produce(visual, request: request, feed: feed, stamp: current.stamp, rates: &rates)
+                // Behind: the last cycle took longer than the source's frame interval.
+                let behind = feed.frameInterval > 0 && lastCycle > feed.frameInterval
+                produce(visual, request: request, feed: feed, stamp: current.stamp, behind: behind,
+                        projectedLast: &projectedLast, rates: &rates)
             }
             let t3 = MonotonicClock.now()
             guard frame != nil else { continue }
+            lastCycle = t3 - t0
             preprocessTimes.record(t1 - t0)
             forwardTimes.record(t2 - t1)
             latencies.record(t3 &- current.stamp.captureTime)
@@ -311,15 +342,27 @@ public final class Pipeline: @unchecked Sendable {
     }
 
     /// Projects the selected unit and fills the exchange's back snapshot, then publishes it.
-    private func produce(_ visual: VisualStage, request: LiveRequest, feed: Feed, stamp: FrameStamp, rates: inout RateMeter) {
+    /// `behind`: the inference thread is slower than the source, so the projection may be reused.
+    private func produce(_ visual: VisualStage, request: LiveRequest, feed: Feed, stamp: FrameStamp, behind: Bool,
+                         projectedLast: inout Bool, rates: inout RateMeter) {
         let t0 = MonotonicClock.now()
         let snap = visual.exchange.back
+        let selection = request.selection
+        let reuse = selection.mode != nil && visual.adaptiveProjection && behind && projectedLast && visual.cache.matches(selection)
         do {
-            try visual.builder.fill(snap, selection: request.selection)
+            try visual.builder.fill(snap, selection: selection, project: !reuse)
         } catch {
             // The window keeps selections valid; a stale one is skipped until the next request.
             return
         }
+        if reuse {
+            visual.cache.restore(into: snap)
+        } else if selection.mode != nil {
+            visual.cache.store(snap, selection: selection)
+            visual.projectionTimes.record(MonotonicClock.now() - t0)
+        }
+        projectedLast = !reuse
+        visual.count(projected: selection.mode != nil && !reuse)
         let now = MonotonicClock.now()
         visual.fillTimes.record(now - t0)
         let (count, message): (UInt64, String) = monitor.withLock { (inferred, eventMessage) }

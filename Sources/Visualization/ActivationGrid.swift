@@ -25,6 +25,11 @@ public final class ActivationGridRenderer: @unchecked Sendable {
     /// t quantized to 4096 steps → colormap index, rebuilt when gamma changes.
     private var gammaTable = [UInt8](repeating: 0, count: 4096)
     private var tableGamma: Float = .nan
+    /// The colormap as packed RGBA words, and which map it holds.
+    private var palette = [UInt32](repeating: 0, count: 256)
+    private var paletteKind: Colormap.Kind?
+    /// For each pixel column of a tile, the map column it shows (tiles share one size).
+    private var columns: [Int] = []
 
     public init() {}
 
@@ -37,7 +42,13 @@ public final class ActivationGridRenderer: @unchecked Sendable {
         precondition(values.count >= c * h * w, "\(values.count) activations for a \(c)×\(h)×\(w) layer")
         guard c > 0, h > 0, w > 0 else { return }
         prepare(values, channels: c, plane: h * w, style: style)
-        let map = Colormap.named(style.colormap)
+        if paletteKind != style.colormap {
+            let table = Colormap.named(style.colormap).table
+            for i in 0..<256 {
+                palette[i] = UInt32(table[i * 3]) | UInt32(table[i * 3 + 1]) << 8 | UInt32(table[i * 3 + 2]) << 16 | 0xFF00_0000
+            }
+            paletteKind = style.colormap
+        }
         let (lo, hi) = range
         let span = hi - lo
         if levels.count < h * w { levels = [UInt8](repeating: 0, count: h * w) }
@@ -58,16 +69,28 @@ public final class ActivationGridRenderer: @unchecked Sendable {
             }
             let r = tile.intersection(canvas.clip).intersection(canvas.bounds)
             guard !r.isEmpty else { continue }
+            // Nearest-neighbour scaling: a column table per tile, and each map row drawn once then
+            // copied into the rows that repeat it.
+            if columns.count < tile.width { columns = [Int](repeating: 0, count: tile.width) }
+            for x in 0..<tile.width { columns[x] = min(w - 1, x * w / tile.width) }
             levels.withUnsafeBufferPointer { lv in
-                map.table.withUnsafeBufferPointer { table in
-                    for y in r.y..<r.maxY {
-                        let sy = min(h - 1, (y - tile.y) * h / tile.height)
-                        var p = canvas.pixels + (y * canvas.width + r.x) * 4
-                        for x in r.x..<r.maxX {
-                            let sx = min(w - 1, (x - tile.x) * w / tile.width)
-                            let k = Int(lv[sy * w + sx]) * 3
-                            p[0] = table[k]; p[1] = table[k + 1]; p[2] = table[k + 2]; p[3] = 255
-                            p += 4
+                palette.withUnsafeBufferPointer { pal in
+                    columns.withUnsafeBufferPointer { cols in
+                        var lastSource = -1, lastRow: UnsafeMutablePointer<UInt8>?
+                        let skip = r.x - tile.x
+                        for y in r.y..<r.maxY {
+                            let sy = min(h - 1, (y - tile.y) * h / tile.height)
+                            let row = canvas.pixels + (y * canvas.width + r.x) * 4
+                            if sy == lastSource, let previous = lastRow {
+                                row.update(from: previous, count: r.width * 4)
+                                continue
+                            }
+                            row.withMemoryRebound(to: UInt32.self, capacity: r.width) { p in
+                                let base = sy * w
+                                for i in 0..<r.width { p[i] = pal[Int(lv[base + cols[skip + i]])] }
+                            }
+                            lastSource = sy
+                            lastRow = row
                         }
                     }
                 }

@@ -161,19 +161,21 @@ public final class Canvas: @unchecked Sendable {
         let r = region(rect)
         guard !r.isEmpty, color.a > 0 else { return }
         let a = Int(color.a)
+        if a == 255 {
+            let word = UInt32(color.r) | UInt32(color.g) << 8 | UInt32(color.b) << 16 | 0xFF00_0000
+            for y in r.y..<r.maxY {
+                (pixels + (y * width + r.x) * 4).withMemoryRebound(to: UInt32.self, capacity: r.width) {
+                    $0.update(repeating: word, count: r.width)
+                }
+            }
+            return
+        }
         for y in r.y..<r.maxY {
             var p = pixels + (y * width + r.x) * 4
-            if a == 255 {
-                for _ in 0..<r.width {
-                    p[0] = color.r; p[1] = color.g; p[2] = color.b; p[3] = 255
-                    p += 4
-                }
-            } else {
-                for _ in 0..<r.width {
-                    p[0] = Canvas.over(p[0], color.r, a); p[1] = Canvas.over(p[1], color.g, a)
-                    p[2] = Canvas.over(p[2], color.b, a); p[3] = 255
-                    p += 4
-                }
+            for _ in 0..<r.width {
+                p[0] = Canvas.over(p[0], color.r, a); p[1] = Canvas.over(p[1], color.g, a)
+                p[2] = Canvas.over(p[2], color.b, a); p[3] = 255
+                p += 4
             }
         }
     }

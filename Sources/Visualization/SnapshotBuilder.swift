@@ -183,7 +183,10 @@ public final class SnapshotBuilder: @unchecked Sendable {
 
     /// Fills `snapshot` from the network's last forward pass (and projects the unit when a mode is
     /// selected). Throws when the selection does not fit the layer.
-    public func fill(_ snapshot: VisualSnapshot, selection s: Selection) throws {
+    ///
+    /// With `project` false the snapshot's projection is left as it is (the caller reuses a recent
+    /// one of the same unit: see `ProjectionCache`).
+    public func fill(_ snapshot: VisualSnapshot, selection s: Selection, project: Bool = true) throws {
         try validate(s)
         let graph = network.graph
         if snapshot.layerNames.count != layerNames.count { snapshot.layerNames = layerNames }
@@ -220,7 +223,9 @@ public final class SnapshotBuilder: @unchecked Sendable {
         fillTop(snapshot)
 
         // The projection: of the pinned origin when there is one, else of the selected unit.
-        if let mode = s.mode {
+        if let mode = s.mode, !project {
+            _ = mode   // the caller fills the projection
+        } else if let mode = s.mode {
             let o = s.origin ?? Selection.Origin(layer: s.layer, channel: s.channel, position: s.position)
             let ov = layers[o.layer]
             let g = try projector.project(value: ov, channel: o.channel, at: o.position.map { ($0.y, $0.x) }, mode: mode)
@@ -240,6 +245,11 @@ public final class SnapshotBuilder: @unchecked Sendable {
         } else {
             snapshot.clearProjection()
         }
+    }
+
+    /// The unit a selection projects (its pinned origin, else the selected unit).
+    public static func projected(_ s: Selection) -> Selection.Origin {
+        s.origin ?? Selection.Origin(layer: s.layer, channel: s.channel, position: s.position)
     }
 
     /// The five best classes (softmax applied when the output is raw scores), without allocating.

@@ -178,3 +178,48 @@ public final class VisualSnapshot: @unchecked Sendable {
         }
     }
 }
+
+/// The last projection rendered, kept so that a frame whose projection is skipped (the inference
+/// thread is behind the source) shows the newest one of the same unit instead of none. Its pixel
+/// buffer is allocated once per size.
+public final class ProjectionCache: @unchecked Sendable {
+    public private(set) var pixels: [UInt8] = []
+    public private(set) var width = 0
+    public private(set) var height = 0
+    public private(set) var origin: Selection.Origin?
+    public private(set) var mode: ProjectionMode?
+    public private(set) var filter: ProjectionFilter = .raw
+    public private(set) var pinned = false
+
+    public init() {}
+
+    /// Keeps the projection `snapshot` holds, made for `selection`.
+    public func store(_ snapshot: VisualSnapshot, selection: Selection) {
+        guard snapshot.hasProjection else { origin = nil; return }
+        let n = snapshot.projectionWidth * snapshot.projectionHeight * 3
+        if pixels.count != n { pixels = [UInt8](repeating: 0, count: n) }
+        snapshot.projection.withUnsafeBufferPointer { src in
+            pixels.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: src.baseAddress!, count: n) }
+        }
+        width = snapshot.projectionWidth; height = snapshot.projectionHeight
+        origin = SnapshotBuilder.projected(selection)
+        mode = selection.mode; filter = selection.filter; pinned = selection.origin != nil
+    }
+
+    /// Whether the kept projection is the one `selection` asks for.
+    public func matches(_ selection: Selection) -> Bool {
+        origin != nil && origin == SnapshotBuilder.projected(selection) && mode == selection.mode && filter == selection.filter
+            && !selection.gridGradient
+    }
+
+    /// Copies the kept projection into `snapshot`.
+    public func restore(into snapshot: VisualSnapshot) {
+        guard let origin else { return }
+        pixels.withUnsafeBufferPointer { snapshot.setProjection($0, width: width, height: height) }
+        snapshot.projectionMode = mode
+        snapshot.projectionFilter = filter
+        snapshot.projectionLayer = origin.layer
+        snapshot.projectionChannel = origin.channel
+        snapshot.projectionPinned = pinned
+    }
+}
