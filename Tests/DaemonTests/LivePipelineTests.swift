@@ -223,3 +223,54 @@ struct ExchangeTests {
         #expect(MonotonicClock.now() - start < 4 * Nanoseconds.second, "woken by the send, not the timeout")
     }
 }
+
+@Suite("Projection cache")
+struct ProjectionCacheTests {
+    static func snapshot(value: UInt8) -> VisualSnapshot {
+        let s = VisualSnapshot()
+        let px = [UInt8](repeating: value, count: 4 * 4 * 3)
+        px.withUnsafeBufferPointer { s.setProjection($0, width: 4, height: 4) }
+        s.projectionMode = .deconv
+        s.projectionLayer = 2
+        s.projectionChannel = 5
+        return s
+    }
+
+    @Test func reusesOnlyTheSameUnitModeAndFilter() {
+        let cache = ProjectionCache()
+        let sel = Selection(layer: 2, channel: 5, mode: .deconv, filter: .raw)
+        #expect(!cache.matches(sel), "empty")
+        cache.store(Self.snapshot(value: 77), selection: sel)
+        #expect(cache.matches(sel))
+        var other = sel; other.channel = 6
+        #expect(!cache.matches(other))
+        other = sel; other.mode = .guided
+        #expect(!cache.matches(other))
+        other = sel; other.filter = .norm
+        #expect(!cache.matches(other))
+        other = sel; other.position = Selection.Position(y: 1, x: 1)
+        #expect(!cache.matches(other), "another seed position is another projection")
+        other = sel; other.gridGradient = true
+        #expect(!cache.matches(other), "the gradient view needs this frame's backward pass")
+        other = sel; other.layer = 9; other.origin = Selection.Origin(layer: 2, channel: 5)
+        #expect(cache.matches(other), "pinned to the same unit: the same projection")
+
+        let target = VisualSnapshot()
+        cache.restore(into: target)
+        #expect(target.projection == [UInt8](repeating: 77, count: 48))
+        #expect(target.projectionLayer == 2 && target.projectionChannel == 5 && target.projectionMode == .deconv)
+    }
+
+    @Test("without adaptive projection every snapshot gets its own projection")
+    func everySnapshotProjected() throws {
+        let source = SyntheticSource(options: SourceOptions(width: 64, height: 48, frameRate: 1000))
+        try source.open()
+        let (pipeline, stage, _) = try LivePipelineTests.make(source, selection: Selection(layer: 2, channel: 1, mode: .deconv))
+        stage.adaptiveProjection = false
+        pipeline.start()
+        #expect(waitUntil(5) { stage.projectionCounts.snapshots >= 20 })
+        pipeline.stop()
+        let (snapshots, projected) = stage.projectionCounts
+        #expect(projected == snapshots)
+    }
+}
