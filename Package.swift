@@ -44,11 +44,12 @@ let package = Package(
         .target(name: "Visualization", dependencies: ["Engine", "Imaging"], swiftSettings: optimize),
         .target(name: "Interface", dependencies: ["Visualization", "Engine", "CSDL2"], swiftSettings: optimize),
         .target(name: "Capture", dependencies: ["Engine", "Imaging", "CV4L2", "CFFmpeg"], swiftSettings: optimize),
-        .target(name: "Daemon", dependencies: ["Engine", "ModelIO", "Imaging", "Capture", "Visualization", "Interface"], swiftSettings: optimize),
+        .target(name: "Recording", dependencies: ["CFFmpeg", "Capture"], swiftSettings: optimize),
+        .target(name: "Daemon", dependencies: ["Engine", "ModelIO", "Imaging", "Capture", "Visualization", "Interface", "Recording"], swiftSettings: optimize),
 
         // MARK: - The command line
         .executableTarget(name: "deepscope",
-                          dependencies: ["Engine", "ModelIO", "Imaging", "Capture", "Daemon", "Visualization", "Interface", "CAllocationCounter",
+                          dependencies: ["Engine", "ModelIO", "Imaging", "Capture", "Daemon", "Visualization", "Interface", "Recording", "CAllocationCounter",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           // Swift 5 mode: the command line touches C globals (stdout) directly.
                           swiftSettings: optimizeGeneric + [.swiftLanguageMode(.v5)]),
@@ -63,6 +64,7 @@ let package = Package(
                     exclude: ["Golden"]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "Imaging", "TestSupport"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Capture", "Visualization", "Interface", "Engine", "TestSupport"]),
+        .testTarget(name: "RecordingTests", dependencies: ["Recording", "Capture", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
     ]
 )

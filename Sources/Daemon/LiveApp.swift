@@ -5,6 +5,7 @@
 import Capture
 import Foundation
 import Interface
+import Recording
 import Visualization
 
 /// What the window loop needs beyond the pipeline.
@@ -22,6 +23,8 @@ public struct LiveOptions: Sendable {
     public var warmupFrames: Int
     /// Log the panes' rectangles whenever the layout changes (for scripts driving the window).
     public var logLayout = false
+    /// Record the window from the start into this MP4 file (R starts and stops recordings too).
+    public var recordPath: String?
 
     public init(snapshotDirectory: String = ".", log: @escaping @Sendable (String) -> Void = { _ in },
                 allocationCount: (@Sendable () -> UInt64)? = nil, threadAllocationCount: (@Sendable () -> UInt64)? = nil,
@@ -99,6 +102,9 @@ public final class LiveApp {
     private var message = ""
     private var messageUntil: UInt64 = 0
     private var quit = false
+    private var recorder: VideoRecorder?
+    /// Why recording failed, for the caller (a --record path that could not be written).
+    public private(set) var recordingError: RecordingError?
 
     public init(pipeline: Pipeline, window: SDLWindow, composer: Composer, controller: Controller, options: LiveOptions) {
         precondition(pipeline.visual != nil, "the pipeline has no visual stage")
@@ -127,6 +133,11 @@ public final class LiveApp {
         var shownProjection = (layer: -1, channel: -1, mode: "")
         var layoutLogged = false
         options.log("Window open: \(window.pixelWidth)×\(window.pixelHeight) pixels, \(window.rendererName) renderer, id \(window.systemWindowID).")
+        if let path = options.recordPath {
+            startRecording(path)
+            if recorder == nil { return emptyReport() }
+        }
+        defer { stopRecording() }
 
         while !quit && !StopSignals.requested && !pipeline.isFinished {
             for event in window.events(timeout: 50) {
@@ -135,12 +146,19 @@ public final class LiveApp {
                 case .wake: break
                 case .exposed: needsDraw = true
                 case .resized(let w, let h):
+                    if let r = recorder, r.width != w || r.height != h {
+                        stopRecording()
+                        say("recording stopped: the window changed size")
+                    }
                     composer.resize(width: w, height: h)
                     needsDraw = true
                     layoutLogged = false
                 case .input(let input):
                     let before = controller
-                    if let effect = controller.handle(input, geometry: composer.geometry) { perform(effect) }
+                    if let effect = controller.handle(input, geometry: composer.geometry) {
+                        perform(effect)
+                        needsDraw = true   // its message, and a recording's first frame
+                    }
                     if controller.view != before.view || controller.request != before.request { needsDraw = true }
                     if controller.request != before.request { requests.send(controller.request) }
                     logChanges(from: before)
@@ -165,6 +183,7 @@ public final class LiveApp {
             window.present(composer.canvas)
             let t2 = MonotonicClock.now()
             needsDraw = false
+            recorder?.submit(composer.canvas.pixels, rowBytes: composer.canvas.width * 4, time: t2)
             if options.logLayout && !layoutLogged {
                 layoutLogged = true
                 logLayout()
@@ -244,8 +263,45 @@ public final class LiveApp {
                 options.log("The snapshot could not be saved: \(error)")
             }
         case .toggleRecording:
-            say("recording is not available in this build; use K for snapshots")
+            if recorder != nil {
+                stopRecording()
+            } else {
+                let path = (options.snapshotDirectory as NSString).appendingPathComponent("deepscope-\(Self.timestamp()).mp4")
+                startRecording(path)
+            }
         }
+    }
+
+    private func startRecording(_ path: String) {
+        do {
+            recorder = try VideoRecorder(path: path, width: composer.canvas.width, height: composer.canvas.height)
+            say("recording to \(path) (R stops)")
+            options.log("Recording to \(path).")
+        } catch {
+            recordingError = error
+            say("not recording: \(error.description)")
+            options.log(error.description)
+        }
+    }
+
+    private func stopRecording() {
+        guard let r = recorder else { return }
+        recorder = nil
+        do {
+            let (frames, dropped) = try r.finish()
+            say("saved \(r.path)")
+            options.log("Recording saved to \(r.path): \(frames) frames (\(dropped) dropped by the encoder).")
+        } catch {
+            recordingError = error
+            say(error.description)
+            options.log(error.description)
+        }
+    }
+
+    private func emptyReport() -> LiveReport {
+        LiveReport(displayed: 0, displayedSeconds: 0, latency: .empty, compose: .empty, present: .empty, uiCPUPerFrameMs: 0,
+                   snapshot: .empty, allocationsPerFrame: nil, uiAllocationsPerFrame: nil, composeAllocationsPerFrame: nil,
+                   renderer: window.rendererName)
     }
 
     /// "Layout 1280×800: input=x,y,w,h grid=… " in window pixels, with the grid's tile geometry.

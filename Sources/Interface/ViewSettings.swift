@@ -63,7 +63,7 @@ public enum Bindings {
         ("N / shift N", "next / previous file"),
         ("X", "crop or stretch the input"),
         ("M", "mirror the input"),
-        ("R", "record video (not available yet)"),
+        ("R", "record the window to MP4 on / off"),
         ("K", "snapshot to PNG"),
         ("F11", "fullscreen"),
         ("H or ?", "this help"),

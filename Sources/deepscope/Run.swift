@@ -30,7 +30,7 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "The layer to show first (an ONNX node output name; `inspect` lists them).")
     var layer: String?
 
-    @Option(name: .long, help: ArgumentHelp("Record the view to an MP4 file (not available yet).", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("Record the window to an MP4 file (H.264); R in the window starts and stops recordings too.", valueName: "file"))
     var record: String?
 
     @Option(name: .long, help: "Stop after N inferred frames.")
@@ -82,7 +82,19 @@ struct Run: ParsableCommand {
             throw UserError("--snapshot-dir \(snapshotDir) is not a folder.")
         }
         StopSignals.install()
-        if let record { note("Recording is not available yet; \(record) will not be written.") }
+        if let record {
+            if headless { throw UserError("--record records the window; it cannot be used with --headless.") }
+            // Checked before anything starts: a path that cannot be written is bad input.
+            let dir = (record as NSString).deletingLastPathComponent
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: dir.isEmpty ? "." : dir, isDirectory: &isDir), isDir.boolValue,
+                  FileManager.default.isWritableFile(atPath: dir.isEmpty ? "." : dir) else {
+                throw UserError("Cannot record to \(record): the folder \(dir.isEmpty ? "." : dir) does not exist or cannot be written.")
+            }
+            guard (record as NSString).pathExtension.lowercased() == "mp4" else {
+                throw UserError("Cannot record to \(record): the file name must end in .mp4.")
+            }
+        }
 
         // The window first: without a display there is no point loading anything.
         var window: SDLWindow?
@@ -166,10 +178,15 @@ struct Run: ParsableCommand {
             let logLine: @Sendable (String) -> Void = { note($0) }
             var liveOptions = LiveOptions(snapshotDirectory: snapshotDir, log: logLine, allocationCount: counter, threadAllocationCount: threadCounter)
             liveOptions.logLayout = ProcessInfo.processInfo.environment["DEEPSCOPE_LOG_LAYOUT"] == "1"
+            liveOptions.recordPath = record.map { ($0 as NSString).isAbsolutePath ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
             let app = LiveApp(pipeline: pipeline, window: window, composer: composer, controller: controller, options: liveOptions)
             if counting { ds_allocation_counter_start() }
             liveReport = app.run()
             _ = ds_allocation_counter_stop()
+            if record != nil, let failure = app.recordingError {
+                pipeline.stop()
+                throw UserError(failure.description, status: failure.isBadInput ? 2 : 1)
+            }
         } else {
             let interactive = isatty(2) != 0
             var nextStatus = MonotonicClock.now() + 2 * Nanoseconds.second

@@ -217,8 +217,17 @@ struct LiveWindowTests {
         let saved = try #require(app.waitForLine(containing: "Snapshot saved to ", after: next.end), "\(app.stderr)")
         let savedPath = saved.line.components(separatedBy: "Snapshot saved to ").last.map { String($0.dropLast()) } ?? ""
         #expect(FileManager.default.fileExists(atPath: savedPath), "\(saved.line)")
+        // R starts a recording, R again saves it.
+        try key("r")
+        let recording = try #require(app.waitForLine(containing: "Recording to ", after: saved.end), "\(app.stderr)")
+        usleep(1_500_000)
+        try key("r")
+        let recorded = try #require(app.waitForLine(containing: "Recording saved to ", after: recording.end), "\(app.stderr)")
+        let clip = recorded.line.components(separatedBy: "Recording saved to ").last?.components(separatedBy: ".mp4:").first.map { $0 + ".mp4" } ?? ""
+        let size = (try? FileManager.default.attributesOfItem(atPath: clip)[.size] as? Int) ?? 0
+        #expect(size > 1000, "the clip \(clip) has \(size) bytes")
         try key("h")
-        _ = try #require(app.waitForLine(containing: "Help shown.", after: saved.end), "\(app.stderr)")
+        _ = try #require(app.waitForLine(containing: "Help shown.", after: recorded.end), "\(app.stderr)")
         try key("F13")   // a key the window has no binding for: ignored
         try key("q")
         #expect(app.waitForExit(seconds: 20), "q did not quit")
@@ -235,6 +244,38 @@ struct LiveWindowTests {
         #expect(r.status == 1, "\(r.stderr)")
         #expect(r.stderr.contains("--headless") && r.stderr.contains("render"), "\(r.stderr)")
         #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+    }
+
+    @Test("--record: a folder that cannot be written, a wrong extension or --headless are refused before anything starts")
+    func recordBadInput() throws {
+        for (args, mentions) in [(["--record", "/nonexistent-dir/clip.mp4"], "/nonexistent-dir"),
+                                 (["--record", "/tmp/clip.avi"], ".mp4"),
+                                 (["--record", "/tmp/clip.mp4", "--headless"], "--headless")] {
+            let r = try CLI.run(CLI.binary!, ["run", "--source", "synthetic", "--frames", "1"] + args,
+                                environment: ["DISPLAY": ":9999"])
+            #expect(r.status == 2, "\(args): \(r.stderr)")
+            #expect(r.stderr.contains(mentions) && r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/clip.avi"))
+    }
+
+    @Test("--record writes an MP4 of the window")
+    func recordsTheWindow() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let clip = dir.appendingPathComponent("run.mp4").path
+        let display = try VirtualDisplay()
+        let app = try LiveProcess(["run", "--source", "synthetic", "--size", "640x400", "--frames", "30", "--record", clip], display: display.name)
+        defer { app.end() }
+        #expect(app.waitForExit(seconds: 90))
+        #expect(app.process.terminationStatus == 0, "\(app.stderr)")
+        let saved = try #require(app.waitForLine(containing: "Recording saved to \(clip)"), "\(app.stderr)")
+        let frames = Int(saved.line.components(separatedBy: ": ").last?.split(separator: " ").first ?? "") ?? 0
+        #expect(frames >= 10, "\(saved.line)")
+        let probe = try CLI.run("/usr/bin/ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries",
+                                                     "stream=codec_name,width,height,nb_frames", "-of", "csv=p=0", clip])
+        #expect(probe.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "h264,640,400,\(frames)", "\(probe.stdout) \(probe.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["run.mp4"], "no temporary file left")
     }
 
     @Test("a tiny window keeps a valid layout and keeps running")
