@@ -95,7 +95,12 @@ public final class VideoRecorder: @unchecked Sendable {
         return RecordingError(description: "Cannot record to \(path): \(what) (\(message)).", isBadInput: false)
     }
 
+    /// FFmpeg's own log lines (x264's banner, warnings) stay off stderr: failures are reported
+    /// here, one sentence each.
+    private static let silenceLibraries: Void = { av_log_set_level(AV_LOG_QUIET) }()
+
     private func openEncoder() throws(RecordingError) {
+        _ = Self.silenceLibraries
         var ctx: UnsafeMutablePointer<AVFormatContext>?
         var r = avformat_alloc_output_context2(&ctx, nil, "mp4", temporaryPath)
         guard r >= 0, let ctx else { throw fail("FFmpeg cannot write MP4", r) }
