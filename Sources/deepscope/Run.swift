@@ -145,6 +145,8 @@ struct Run: ParsableCommand {
                                feedCount: 1 + alternates.count, mirror: isCamera)
             controller = c
             stage = VisualStage(builder: builder, requests: RequestChannel(c.request))
+            // DEEPSCOPE_PROJECTION=every-frame: a fresh projection for every frame, even when behind.
+            if ProcessInfo.processInfo.environment["DEEPSCOPE_PROJECTION"] == "every-frame" { stage?.adaptiveProjection = false }
         }
 
         let pipeline: Pipeline
