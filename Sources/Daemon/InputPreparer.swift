@@ -64,13 +64,12 @@ public final class InputPreparer: @unchecked Sendable {
         inputHeight = h
         inputWidth = w
         crop = PixelRect.centerSquare(width: frame.width, height: frame.height, fraction: Double(spec.cropFraction))
+        let filter: ResampleFilter = spec.resize == "bilinear" ? .bilinear : .bicubic
         resampler = Resampler(sourceWidth: frame.width, sourceHeight: frame.height, crop: crop,
-                              outputWidth: w, outputHeight: h,
-                              filter: spec.resize == "bilinear" ? .bilinear : .bicubic, channels: 3)
+                              outputWidth: w, outputHeight: h, filter: filter, channels: 3)
         stretcher = Resampler(sourceWidth: frame.width, sourceHeight: frame.height,
                               crop: PixelRect(x: 0, y: 0, width: frame.width, height: frame.height),
-                              outputWidth: w, outputHeight: h,
-                              filter: spec.resize == "bilinear" ? .bilinear : .bicubic, channels: 3)
+                              outputWidth: w, outputHeight: h, filter: filter, channels: 3)
         resized = .allocate(capacity: h * w * 3)
         resized.initialize(repeating: 0, count: h * w * 3)
         bgr = spec.channelOrder.uppercased() == "BGR"

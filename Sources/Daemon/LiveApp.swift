@@ -67,9 +67,7 @@ public struct LiveReport: Sendable {
     public var displayedFPS: Double { displayedSeconds > 0 ? Double(displayed) / displayedSeconds : 0 }
 
     public var lines: [String] {
-        func t(_ s: TimingSummary) -> String {
-            s.window == 0 ? "no samples" : "median \(fixed(s.medianMilliseconds, 2)) ms, p99 \(fixed(s.p99Milliseconds, 2)) ms"
-        }
+        let t = timingText
         var out = [
             "window      \(displayed) frames presented in \(fixed(displayedSeconds, 1)) s: \(fixed(displayedFPS, 1)) fps (\(renderer) renderer)",
             "snapshot    \(t(snapshot)) (projection + copy, inference thread); projection computed for \(projectionsComputed) of \(snapshotsPublished) snapshots",
@@ -172,11 +170,10 @@ public final class LiveApp {
             guard needsDraw else { continue }
             let front = exchange.front
             guard front.inputWidth > 0 else { continue }   // nothing to show before the first snapshot
-            let now = MonotonicClock.now()
-            if now < messageUntil { front.message = message }
-            front.stats.displayFPS = displayFPS
             let a0 = options.threadAllocationCount?() ?? 0
             let t0 = MonotonicClock.now()
+            if t0 < messageUntil { front.message = message }
+            front.stats.displayFPS = displayFPS
             composer.compose(front, view: controller.view)
             let t1 = MonotonicClock.now()
             let composeAllocations = (options.threadAllocationCount?() ?? 0) &- a0

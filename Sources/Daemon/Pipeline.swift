@@ -78,8 +78,6 @@ public final class VisualStage: @unchecked Sendable {
     public let requests: RequestChannel
     /// Per snapshot: projection, rendering and copying into the snapshot (nanoseconds).
     public let fillTimes = TimingRecorder()
-    /// Per computed projection: the backward pass and its rendering (nanoseconds).
-    public let projectionTimes = TimingRecorder()
     /// When false, every snapshot gets a freshly computed projection. When true (the default),
     /// a frame arriving while inference is behind the source reuses the previous frame's projection
     /// of the same unit (at most every other frame), so that frames keep flowing at the source's
@@ -359,7 +357,6 @@ public final class Pipeline: @unchecked Sendable {
             visual.cache.restore(into: snap)
         } else if selection.mode != nil {
             visual.cache.store(snap, selection: selection)
-            visual.projectionTimes.record(MonotonicClock.now() - t0)
         }
         projectedLast = !reuse
         visual.count(projected: selection.mode != nil && !reuse)

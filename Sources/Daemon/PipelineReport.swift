@@ -53,10 +53,7 @@ public struct PipelineReport: Sendable {
 
     /// The summary printed when `run` ends.
     public var lines: [String] {
-        func ms(_ x: Double) -> String { fixed(x, 2) }
-        func timing(_ s: TimingSummary) -> String {
-            s.window == 0 ? "no samples" : "median \(ms(s.medianMilliseconds)) ms, p99 \(ms(s.p99Milliseconds)) ms"
-        }
+        let timing = timingText
         var out = [
             "source      \(source): \(detail)",
             "frames      captured \(captured), inferred \(inferred), dropped \(dropped) in \(fixed(elapsedSeconds, 1)) s",
@@ -83,6 +80,11 @@ public struct PipelineReport: Sendable {
             "latency": timing(latency), "faults": faults, "recoveries": recoveries,
         ]
     }
+}
+
+/// "median 1.23 ms, p99 4.56 ms", or "no samples".
+func timingText(_ s: TimingSummary) -> String {
+    s.window == 0 ? "no samples" : "median \(fixed(s.medianMilliseconds, 2)) ms, p99 \(fixed(s.p99Milliseconds, 2)) ms"
 }
 
 /// `x` with `digits` decimals.

@@ -56,16 +56,9 @@ public final class VideoRecorder: @unchecked Sendable {
         self.height = height
         videoWidth = width & ~1
         videoHeight = height & ~1
+        try Self.checkDestination(path)
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue,
-              FileManager.default.isWritableFile(atPath: directory) else {
-            throw RecordingError(description: "Cannot record to \(path): the folder \(directory) does not exist or cannot be written.", isBadInput: true)
-        }
-        guard url.pathExtension.lowercased() == "mp4" else {
-            throw RecordingError(description: "Cannot record to \(path): the file name must end in .mp4.", isBadInput: true)
-        }
         guard videoWidth >= 16, videoHeight >= 16 else {
             throw RecordingError(description: "Cannot record a \(width)×\(height) window to \(path): it is too small to encode.", isBadInput: true)
         }
@@ -84,15 +77,28 @@ public final class VideoRecorder: @unchecked Sendable {
         thread = WorkerThread(name: "ds-recorder") { [self] in run() }
     }
 
+    /// Checks that `path` can take a recording: an `.mp4` name in a folder that exists and can be
+    /// written (a relative path is relative to the current folder).
+    public static func checkDestination(_ path: String) throws(RecordingError) {
+        let url = URL(fileURLWithPath: path)
+        let directory = url.deletingLastPathComponent().path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue,
+              FileManager.default.isWritableFile(atPath: directory) else {
+            throw RecordingError(description: "Cannot record to \(path): the folder \(directory) does not exist or cannot be written.", isBadInput: true)
+        }
+        guard url.pathExtension.lowercased() == "mp4" else {
+            throw RecordingError(description: "Cannot record to \(path): the file name must end in .mp4.", isBadInput: true)
+        }
+    }
+
     deinit {
         if thread != nil { abort() }
         slots.deallocate()
     }
 
     private func fail(_ what: String, _ code: Int32) -> RecordingError {
-        var buffer = [CChar](repeating: 0, count: 128)
-        let message = String(cString: ds_av_error_string(code, &buffer, 128))
-        return RecordingError(description: "Cannot record to \(path): \(what) (\(message)).", isBadInput: false)
+        RecordingError(description: "Cannot record to \(path): \(what) (\(ffmpegErrorText(code))).", isBadInput: false)
     }
 
     /// FFmpeg's own log lines (x264's banner, warnings) stay off stderr: failures are reported

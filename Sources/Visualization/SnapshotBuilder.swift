@@ -223,10 +223,9 @@ public final class SnapshotBuilder: @unchecked Sendable {
         fillTop(snapshot)
 
         // The projection: of the pinned origin when there is one, else of the selected unit.
-        if let mode = s.mode, !project {
-            _ = mode   // the caller fills the projection
-        } else if let mode = s.mode {
-            let o = s.origin ?? Selection.Origin(layer: s.layer, channel: s.channel, position: s.position)
+        if let mode = s.mode {
+            guard project else { return }   // the caller fills the projection
+            let o = SnapshotBuilder.projected(s)
             let ov = layers[o.layer]
             let g = try projector.project(value: ov, channel: o.channel, at: o.position.map { ($0.y, $0.x) }, mode: mode)
             snapshot.withProjection(width: iw, height: ih) { out in

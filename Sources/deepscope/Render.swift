@@ -54,15 +54,7 @@ struct Render: ParsableCommand {
     func run() throws {
         let (width, height) = try Self.parseSize(size)
         guard (1...4).contains(scale) else { throw UserError("--scale must be between 1 and 4, got \(scale).") }
-        var projectionMode: ProjectionMode?? = nil   // nil: not given
-        if let m = mode {
-            if m == "off" { projectionMode = .some(nil) } else {
-                guard let pm = ProjectionMode(rawValue: m) else {
-                    throw UserError("--mode must be deconv, guided, gradient or off, not '\(m)'.")
-                }
-                projectionMode = .some(pm)
-            }
-        }
+        let projectionMode = try mode.map(Self.parseMode)   // nil: not given
         guard let projectionFilter = ProjectionFilter(rawValue: filter) else {
             throw UserError("--filter must be raw, gray, norm or norm+blur, not '\(filter)'.")
         }
@@ -120,6 +112,15 @@ struct Render: ParsableCommand {
         composer.statusOverride = String(format: "one frame · forward %.0f ms · projection %.0f ms", forwardMs, fillMs)
         let canvas = composer.compose(snapshot, view: view)
         do { try canvas.writePNG(to: out) } catch { throw UserError(String(describing: error), status: 1) }
+    }
+
+    /// `--mode`: a projection mode, or nil for "off".
+    static func parseMode(_ text: String) throws -> ProjectionMode? {
+        if text == "off" { return nil }
+        guard let mode = ProjectionMode(rawValue: text) else {
+            throw UserError("--mode must be deconv, guided, gradient or off, not '\(text)'.")
+        }
+        return mode
     }
 
     static func parseSize(_ text: String) throws -> (Int, Int) {

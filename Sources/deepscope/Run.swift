@@ -6,6 +6,7 @@ import Engine
 import Foundation
 import Interface
 import ModelIO
+import Recording
 import Visualization
 
 struct Run: ParsableCommand {
@@ -67,15 +68,7 @@ struct Run: ParsableCommand {
             note("Configuration files are not read yet; \(config) is ignored.")
         }
         let (width, height) = try Render.parseSize(size)
-        var startMode: ProjectionMode?? = nil   // nil: the network's default
-        if let m = mode {
-            if m == "off" { startMode = .some(nil) } else {
-                guard let pm = ProjectionMode(rawValue: m) else {
-                    throw UserError("--mode must be deconv, guided, gradient or off, not '\(m)'.")
-                }
-                startMode = .some(pm)
-            }
-        }
+        let startMode = try mode.map(Render.parseMode)   // nil: the network's default
         if let unit, unit < 0 { throw UserError("--unit must be 0 or more, got \(unit).") }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: snapshotDir, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -85,15 +78,7 @@ struct Run: ParsableCommand {
         if let record {
             if headless { throw UserError("--record records the window; it cannot be used with --headless.") }
             // Checked before anything starts: a path that cannot be written is bad input.
-            let dir = (record as NSString).deletingLastPathComponent
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: dir.isEmpty ? "." : dir, isDirectory: &isDir), isDir.boolValue,
-                  FileManager.default.isWritableFile(atPath: dir.isEmpty ? "." : dir) else {
-                throw UserError("Cannot record to \(record): the folder \(dir.isEmpty ? "." : dir) does not exist or cannot be written.")
-            }
-            guard (record as NSString).pathExtension.lowercased() == "mp4" else {
-                throw UserError("Cannot record to \(record): the file name must end in .mp4.")
-            }
+            do throws(RecordingError) { try VideoRecorder.checkDestination(record) } catch { throw UserError(error.description) }
         }
 
         // The window first: without a display there is no point loading anything.

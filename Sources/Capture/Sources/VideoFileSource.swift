@@ -355,10 +355,12 @@ public final class VideoFileSource: FrameSource, @unchecked Sendable {
         r.num > 0 && r.den > 0 ? Double(r.num) / Double(r.den) : nil
     }
 
-    /// FFmpeg's text for an error code.
-    static func message(_ code: Int32) -> String {
-        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 128) { buffer in
-            String(cString: ds_av_error_string(code, buffer.baseAddress!, 128))
-        }
+    static func message(_ code: Int32) -> String { ffmpegErrorText(code) }
+}
+
+/// FFmpeg's text for an error code.
+public func ffmpegErrorText(_ code: Int32) -> String {
+    withUnsafeTemporaryAllocation(of: CChar.self, capacity: 128) { buffer in
+        String(cString: ds_av_error_string(code, buffer.baseAddress!, 128))
     }
 }
