@@ -140,14 +140,15 @@ import Visualization
         _ = c.handle(.key(.character("m"), shift: false), geometry: g)
         #expect(c.request.stretch && c.request.mirror)
 
-        var (one, g1) = Self.make(feeds: 1)
+        let made = Self.make(feeds: 1)
+        var one = made.0
+        let g1 = made.1
         if case .message(let m) = one.handle(.key(.character("s"), shift: false), geometry: g1) {
             #expect(m.contains("only one source"))
         } else {
             Issue.record("switching with one source says why it cannot")
         }
         #expect(one.request.feed == 0)
-        g1 = FrameGeometry(layout: g1.layout)
     }
 
     @Test func viewKeysGammaBoostColormapLabelsZoomHelpAndQuit() {
