@@ -320,27 +320,7 @@ public final class LiveApp {
 
     /// One log line per change of the selection, so that scripts and tests can follow the window.
     private func logChanges(from before: Controller) {
-        let a = before.view, b = controller.view
-        if a.layer != b.layer || a.unit != b.unit || a.position != b.position {
-            var line = "Selected \(controller.layerNames[b.layer]):\(b.unit)"
-            if let p = b.position { line += " at \(p.y),\(p.x)" }
-            options.log(line + ".")
-        }
-        if a.mode != b.mode || a.filter != b.filter {
-            options.log("Projection mode \(b.mode?.rawValue ?? "off"), filter \(b.filter.rawValue).")
-        }
-        if a.help != b.help { options.log(b.help ? "Help shown." : "Help hidden.") }
-        let r = before.request, s = controller.request
-        if r.frozen != s.frozen { options.log(s.frozen ? "Frame frozen." : "Frame live.") }
-        if r.feed != s.feed { options.log("Switched to source \(s.feed + 1) of \(controller.feedCount).") }
-        if r.mirror != s.mirror || r.stretch != s.stretch {
-            options.log("Input \(s.stretch ? "stretched" : "cropped")\(s.mirror ? ", mirrored" : "").")
-        }
-        if a.colormap != b.colormap || a.gamma != b.gamma || a.boost != b.boost {
-            options.log("Grid colormap \(b.colormap.rawValue), gamma \(b.gamma), boost \(b.boost).")
-        }
-        if a.zoom != b.zoom { options.log(b.zoom ? "Unit zoomed." : "Grid shown.") }
-        if a.origin != b.origin { options.log(b.origin == nil ? "Projection origin released." : "Projection origin pinned.") }
+        for line in controller.changeLines(since: before) { options.log(line) }
     }
 
     private static func timestamp() -> String {

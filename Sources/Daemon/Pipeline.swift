@@ -8,7 +8,6 @@
 
 import Capture
 import Engine
-import Interface
 import ModelIO
 import Visualization
 

@@ -2,7 +2,6 @@
 // the other. Neither side ever waits for the other beyond a few instructions under a mutex.
 
 import Capture
-import Interface
 import Visualization
 
 /// Three `VisualSnapshot`s passed between one producer (the inference thread) and one consumer

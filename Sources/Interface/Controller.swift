@@ -19,25 +19,6 @@ public enum InputEvent: Sendable, Equatable {
     case mouseLeft
 }
 
-/// What the pipeline should do, as the window asks for it. The inference thread reads the newest
-/// one (latest wins, nothing queues); counters (`fileSteps`) carry requests that must not be lost.
-public struct LiveRequest: Sendable, Equatable {
-    public var selection: Selection
-    /// Keep the current frame (new frames are dropped; selection changes still recompute).
-    public var frozen = false
-    /// Swap left and right before the network sees the frame.
-    public var mirror = false
-    /// Squeeze the whole frame into the input instead of cropping its centre.
-    public var stretch = false
-    /// Which of the pipeline's sources feeds the network.
-    public var feed = 0
-    /// Every next/previous-file step asked for so far (+1 / −1 each); the pipeline applies the
-    /// difference from what it has seen.
-    public var fileSteps = 0
-
-    public init(selection: Selection) { self.selection = selection }
-}
-
 /// Something only the window's owner can do.
 public enum Effect: Sendable, Equatable {
     case quit
@@ -95,7 +76,7 @@ public struct Controller: Sendable {
         case .mouseDown(let x, let y, let right):
             return click(geometry.hit(x: x, y: y), right: right)
         case .wheel(let dy):
-            if dy != 0 { selectLayer(view.layer + (dy > 0 ? -1 : 1)) }
+            if dy != 0 { selectLayer(view.layer + (dy > 0 ? -1 : 1)) }   // `Action.layerByWheel`
             return nil
         case .key(let key, let shift):
             return press(key, shift: shift, columns: max(1, geometry.grid.columns), geometry: geometry)
@@ -107,17 +88,26 @@ public struct Controller: Sendable {
     private mutating func click(_ hit: Hit, right: Bool) -> Effect? {
         switch hit {
         case .tile(let i):
+            guard Bindings.action(forClick: .tile, right: right) == .selectTile else { return nil }
             selectUnit(i)
         case .position(_, let y, let x):
-            if right || (view.position.map { $0.y == y && $0.x == x } ?? false) {
-                view.position = nil   // a second click (or a right click) on the same cell: whole map
-            } else {
-                view.position = Selection.Position(y: y, x: x)
+            switch Bindings.action(forClick: .position, right: right) {
+            case .projectWholeMap?:
+                view.position = nil
+            case .projectFromPosition?:
+                if view.position.map({ $0.y == y && $0.x == x }) ?? false {
+                    view.position = nil   // a second click on the same cell: the whole map
+                } else {
+                    view.position = Selection.Position(y: y, x: x)
+                }
+            default: return nil
             }
             sync()
         case .layer(let i):
+            guard Bindings.action(forClick: .layer, right: right) == .selectLayerAtPointer else { return nil }
             selectLayer(i)
         case .topClass(let c):
+            guard Bindings.action(forClick: .topClass, right: right) == .selectClass else { return nil }
             // Select that class's unit in the output layer, when the output layer is a class layer.
             if let out = layers.lastIndex(where: { $0.fullyConnected && $0.channels > c }) {
                 selectLayer(out)
@@ -131,46 +121,40 @@ public struct Controller: Sendable {
 
     // MARK: - Keys
 
+    /// Does what `Bindings` binds the key to (unknown keys are ignored).
     private mutating func press(_ key: Key, shift: Bool, columns: Int, geometry: FrameGeometry) -> Effect? {
-        switch key {
-        case .left: moveUnit(shift ? -3 : -1)
-        case .right: moveUnit(shift ? 3 : 1)
-        case .up: moveUnit(-(shift ? 3 : 1) * columns)
-        case .down: moveUnit((shift ? 3 : 1) * columns)
-        case .pageUp: selectLayer(view.layer - 1)
-        case .pageDown: selectLayer(view.layer + 1)
-        case .home: selectLayer(0)
-        case .end: selectLayer(layers.count - 1)
-        case .space:
-            request.frozen.toggle()
-            return .message(request.frozen ? "frame frozen (space releases it)" : "live")
-        case .escape: return view.help ? toggleHelp() : .quit
-        case .f11: return .toggleFullscreen
-        case .enter, .tab: break
-        case .character(let c):
-            return character(c, shift: shift, geometry: geometry)
-        }
-        return nil
+        guard let action = Bindings.action(for: key, shift: shift) else { return nil }
+        return perform(action, columns: columns, geometry: geometry)
     }
 
-    private mutating func character(_ c: Character, shift: Bool, geometry: FrameGeometry) -> Effect? {
-        switch c {
-        case "q": return .quit
-        case "h": return toggleHelp()
-        case "/" where shift: return toggleHelp()
-        case "p":
+    /// Carries out a key's action; returns what only the window's owner can do, if anything.
+    private mutating func perform(_ action: Action, columns: Int, geometry: FrameGeometry) -> Effect? {
+        switch action {
+        case .moveUnit(let units, let rows): moveUnit(units + rows * columns)
+        case .previousLayer: selectLayer(view.layer - 1)
+        case .nextLayer: selectLayer(view.layer + 1)
+        case .firstLayer: selectLayer(0)
+        case .lastLayer: selectLayer(layers.count - 1)
+        case .previousPage, .nextPage:
+            let per = max(1, geometry.grid.perPage)
+            let shown = layers[view.layer].channels
+            let pages = (shown + per - 1) / per
+            guard pages > 1 else { return .message("every unit fits on one page") }
+            let page = (view.unit / per + (action == .nextPage ? 1 : pages - 1)) % pages
+            selectUnit(min(shown - 1, page * per))
+        case .nextMode, .previousMode:
             let order: [ProjectionMode?] = [.guided, .deconv, .gradient, nil]
             let i = order.firstIndex(of: view.mode) ?? 0
-            view.mode = order[(i + (shift ? order.count - 1 : 1)) % order.count]
+            view.mode = order[(i + (action == .previousMode ? order.count - 1 : 1)) % order.count]
             sync()
             return .message("projection: " + (view.mode?.rawValue ?? "off"))
-        case "f":
+        case .nextFilter, .previousFilter:
             let all = ProjectionFilter.allCases
             let i = all.firstIndex(of: view.filter) ?? 0
-            view.filter = all[(i + (shift ? all.count - 1 : 1)) % all.count]
+            view.filter = all[(i + (action == .previousFilter ? all.count - 1 : 1)) % all.count]
             sync()
             return .message("filter: " + view.filter.rawValue)
-        case "o":
+        case .togglePin:
             if view.origin == nil {
                 view.origin = Selection.Origin(layer: view.layer, channel: view.unit, position: view.position)
                 sync()
@@ -179,44 +163,45 @@ public struct Controller: Sendable {
             view.origin = nil
             sync()
             return .message("projection follows the selection")
-        case "g":
-            view.gamma = Self.step(Self.gammaSteps, from: view.gamma, up: shift)
-            return .message("gamma \(Self.format(view.gamma))")
-        case "b":
-            view.boost = Self.step(Self.boostSteps, from: view.boost, up: shift)
-            return .message("boost \(Self.format(view.boost))")
-        case "c":
-            let all = Colormap.Kind.allCases
-            view.colormap = all[((all.firstIndex(of: view.colormap) ?? 0) + 1) % all.count]
-        case "l": view.labels.toggle()
-        case "z": view.zoom.toggle()
-        case "e":
+        case .toggleGridGradient:
             view.gridShowsProjection.toggle()
             sync()
             return .message(view.gridShowsProjection ? "grid: the projection's gradient at this layer" : "grid: activations")
-        case "[", "]":
-            let per = max(1, geometry.grid.perPage)
-            let shown = layers[view.layer].channels
-            let pages = (shown + per - 1) / per
-            guard pages > 1 else { return .message("every unit fits on one page") }
-            let page = (view.unit / per + (c == "]" ? 1 : pages - 1)) % pages
-            selectUnit(min(shown - 1, page * per))
-        case "s":
+        case .gammaDown, .gammaUp:
+            view.gamma = Self.step(Self.gammaSteps, from: view.gamma, up: action == .gammaUp)
+            return .message("gamma \(Self.format(view.gamma))")
+        case .boostDown, .boostUp:
+            view.boost = Self.step(Self.boostSteps, from: view.boost, up: action == .boostUp)
+            return .message("boost \(Self.format(view.boost))")
+        case .nextColormap:
+            let all = Colormap.Kind.allCases
+            view.colormap = all[((all.firstIndex(of: view.colormap) ?? 0) + 1) % all.count]
+        case .toggleLabels: view.labels.toggle()
+        case .toggleZoom: view.zoom.toggle()
+        case .toggleFreeze:
+            request.frozen.toggle()
+            return .message(request.frozen ? "frame frozen (space releases it)" : "live")
+        case .switchSource:
             guard feedCount > 1 else { return .message("only one source (give --source to add one)") }
             request.feed = (request.feed + 1) % feedCount
             return .message("switched source")
-        case "n":
-            request.fileSteps += shift ? -1 : 1
+        case .nextFile, .previousFile:
+            request.fileSteps += action == .previousFile ? -1 : 1
             if request.frozen { request.frozen = false }
-        case "x":
+        case .toggleStretch:
             request.stretch.toggle()
             return .message(request.stretch ? "input: whole frame stretched" : "input: centre crop")
-        case "m":
+        case .toggleMirror:
             request.mirror.toggle()
             return .message(request.mirror ? "mirrored" : "not mirrored")
-        case "r": return .toggleRecording
-        case "k": return .snapshot
-        default: break   // unknown keys are ignored
+        case .toggleRecording: return .toggleRecording
+        case .snapshot: return .snapshot
+        case .toggleFullscreen: return .toggleFullscreen
+        case .toggleHelp: return toggleHelp()
+        case .closeHelpOrQuit: return view.help ? toggleHelp() : .quit
+        case .quit: return .quit
+        case .selectTile, .projectFromPosition, .projectWholeMap, .selectLayerAtPointer, .selectClass, .layerByWheel:
+            break   // the mouse's: see `handle` and `click`
         }
         return nil
     }

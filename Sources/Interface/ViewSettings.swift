@@ -37,36 +37,3 @@ public struct ViewSettings: Sendable, Equatable {
         return s
     }
 }
-
-/// Every key and mouse binding, as the help overlay lists them.
-public enum Bindings {
-    public static let help: [(key: String, action: String)] = [
-        ("click tile", "select that unit"),
-        ("click input / unit", "project from that position (again: whole map)"),
-        ("click class", "select that class's unit"),
-        ("click layer", "select that layer"),
-        ("wheel", "previous / next layer"),
-        ("← → ↑ ↓", "move the selected unit (shift: by 3)"),
-        ("PgUp PgDn", "previous / next layer (Home, End)"),
-        ("[ ]", "previous / next page of tiles"),
-        ("P", "projection: guided, deconv, gradient, off"),
-        ("F", "filter: raw, gray, norm, norm+blur"),
-        ("O", "pin / release the projection origin"),
-        ("E", "grid: activations / projection at this layer"),
-        ("G / shift G", "gamma down / up"),
-        ("B / shift B", "boost down / up"),
-        ("C", "colormap: gray, viridis"),
-        ("L", "labels on the tiles"),
-        ("Z", "zoom the unit"),
-        ("space", "freeze the frame"),
-        ("S", "switch source"),
-        ("N / shift N", "next / previous file"),
-        ("X", "crop or stretch the input"),
-        ("M", "mirror the input"),
-        ("R", "record the window to MP4 on / off"),
-        ("K", "snapshot to PNG"),
-        ("F11", "fullscreen"),
-        ("H or ?", "this help"),
-        ("Q or Esc", "quit"),
-    ]
-}

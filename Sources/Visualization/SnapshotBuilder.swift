@@ -15,54 +15,6 @@ public struct InputEncoding: Sendable, Equatable {
     }
 }
 
-/// What the user selected, as the inference thread needs it.
-public struct Selection: Sendable, Equatable {
-    /// Index into `SnapshotBuilder.layers`.
-    public var layer: Int
-    public var channel: Int
-    /// The projection's seed position in the layer's map (nil: the whole map).
-    public var position: Position?
-    /// nil: projections off.
-    public var mode: ProjectionMode?
-    public var filter: ProjectionFilter
-    /// A pinned unit to project instead of the selected one (the toolbox's frozen projection
-    /// origin: browse other layers and units while the projection stays on this one).
-    public var origin: Origin?
-    /// Fill the grid with the projection's gradient at the selected layer instead of its
-    /// activations (where the backward pass reaches that layer).
-    public var gridGradient = false
-
-    public struct Position: Sendable, Equatable {
-        public var y: Int, x: Int
-        public init(y: Int, x: Int) { self.y = y; self.x = x }
-    }
-
-    /// A unit to project: layer index, channel and seed position.
-    public struct Origin: Sendable, Equatable {
-        public var layer: Int
-        public var channel: Int
-        public var position: Position?
-        public init(layer: Int, channel: Int, position: Position? = nil) {
-            self.layer = layer; self.channel = channel; self.position = position
-        }
-    }
-
-    public init(layer: Int, channel: Int, position: Position? = nil, mode: ProjectionMode? = .guided, filter: ProjectionFilter = .raw) {
-        self.layer = layer; self.channel = channel; self.position = position; self.mode = mode; self.filter = filter
-    }
-}
-
-/// A selectable layer's shape, as the window needs it to keep a selection valid.
-public struct LayerShape: Sendable, Equatable {
-    public var channels: Int
-    public var height: Int
-    public var width: Int
-    public var fullyConnected: Bool
-    public init(channels: Int, height: Int, width: Int, fullyConnected: Bool) {
-        self.channels = channels; self.height = height; self.width = width; self.fullyConnected = fullyConnected
-    }
-}
-
 /// Fills a `VisualSnapshot` from a network after its forward pass: the input as the network sees
 /// it, the selected layer's activations, the top classes, and the selected unit's projection.
 /// The live pipeline calls `fill` once per frame; `deepscope render` once. Everything it needs is
