@@ -65,10 +65,21 @@ public final class SnapshotBuilder: @unchecked Sendable {
     /// The projection mode to start with on this network.
     public var defaultMode: ProjectionMode { hasMaxPooling ? .deconv : .guided }
 
-    /// The layer to show first: a mid-level layer with parts of objects. Among the layers whose
-    /// map is at least 1/16 of the input's size, the last block output (a residual Add or a
-    /// Concat, where a block's channels are all live) if there is one at the deepest such size,
-    /// else the last of them; else the last layer with a map.
+    /// The layer to show first: a mid-level layer whose maps show parts of objects.
+    ///
+    /// Among the layers whose map is at least 1/16 of the input's size, at the deepest such size:
+    /// the last rectified output (Relu, Clip from 0, LeakyRelu) of a spatial convolution (a kernel
+    /// larger than 1×1, depthwise or not); else the last rectified output there; else the last
+    /// block output (a residual Add or a Concat); else the last layer of that size. With no map of
+    /// that size, the last layer with a map.
+    ///
+    /// Why rectified and spatial: on inverted-residual networks such as EfficientNet-Lite0 the
+    /// block outputs (`blk10_add`) are linear bottlenecks, signed, and look like gray noise in
+    /// the grid; a rectified 1×1 expansion only remixes them. The rectified output of the 3×3 or
+    /// 5×5 depthwise convolution (`blk10_dw_relu6`) is where each channel has looked at a
+    /// neighbourhood and kept only what it found: eyes, nose and edges lit on black, the
+    /// pictures the Deep Visualization Toolbox showed. On plain convolution–ReLU stacks (AlexNet,
+    /// VGG) the rule picks the ReLU after a convolution.
     public var defaultLayer: Int {
         let graph = network.graph
         let inputH = graph.values[graph.input].shape.chw.h
@@ -81,17 +92,40 @@ public final class SnapshotBuilder: @unchecked Sendable {
         }
         guard let last = candidate else { return fallback }
         let size = graph.values[layers[last]].shape.chw.h
+        // The layers of that size, last first (they run back to the previous change of size).
+        var sameSize: [Int] = []
         for i in stride(from: last, through: 0, by: -1) {
             let v = layers[i]
             guard graph.values[v].shape.rank == 4, graph.values[v].shape.chw.h == size else { break }
-            if let node = graph.node(producing: v) {
-                switch node.op {
-                case .add, .concat: return i
-                default: break
-                }
+            sameSize.append(i)
+        }
+        let rectified = sameSize.filter { isRectified(layers[$0]) }
+        if let i = rectified.first(where: { afterSpatialConvolution(layers[$0]) }) { return i }
+        if let i = rectified.first { return i }
+        for i in sameSize {
+            switch graph.node(producing: layers[i])?.op {
+            case .add?, .concat?: return i
+            default: break
             }
         }
         return last
+    }
+
+    /// Whether value `v` is a rectifier's output (zero or small below, as the toolbox's layers).
+    private func isRectified(_ v: Int) -> Bool {
+        switch network.graph.node(producing: v)?.op {
+        case .relu?, .leakyRelu?: return true
+        case .clip(let lo, _)?: return lo == 0
+        default: return false
+        }
+    }
+
+    /// Whether value `v` rectifies the output of a convolution with a kernel larger than 1×1.
+    private func afterSpatialConvolution(_ v: Int) -> Bool {
+        let graph = network.graph
+        guard let node = graph.node(producing: v), let input = node.inputs.first,
+              case .conv(let c)? = graph.node(producing: input)?.op else { return false }
+        return c.window.kernelH > 1 || c.window.kernelW > 1
     }
 
     /// The channel with the largest single activation in layer `index` (after a forward pass).
