@@ -81,25 +81,18 @@ public enum Hit: Sendable, Equatable {
     case pane(Layout.Pane)
 }
 
-/// The geometry of the last composed frame: what hit testing needs beyond the layout.
+/// The geometry of the last composed frame: what each pane drew where, for hit testing.
 public struct FrameGeometry: Sendable, Equatable {
     public var layout: Layout
+    /// The grid's tiles and the page shown (`GridPane`).
     public var grid: TileGrid = .empty
     public var page = 0
-    /// The picture rectangles of the input and unit panes, and the map size they show.
-    public var inputPicture: Rect = .zero
-    public var unitPicture: Rect = .zero
-    public var mapHeight = 0
-    public var mapWidth = 0
-    /// The layer strip's rows: the first visible layer, the row height, where the rows start.
-    public var stripFirst = 0
-    public var stripRowHeight = 1
-    public var stripRows: Rect = .zero
-    public var layerCount = 0
-    /// The top classes' rows and their class indices.
-    public var topRows: Rect = .zero
-    public var topRowHeight = 1
-    public var topClasses: [Int] = []
+    /// The input and unit panes' pictures of the map (`InputPane`, `UnitPane`).
+    public var input = MapPicture()
+    public var unit = MapPicture()
+    /// The layer strip's rows (`LayersPane`) and the top classes' rows (`TopClassesPane`).
+    public var layers = LayersPane.Geometry()
+    public var top = TopClassesPane.Geometry()
 
     public init(layout: Layout) { self.layout = layout }
 
@@ -107,27 +100,19 @@ public struct FrameGeometry: Sendable, Equatable {
     public mutating func reset(layout: Layout) {
         self.layout = layout
         grid = .empty; page = 0
-        inputPicture = .zero; unitPicture = .zero; mapHeight = 0; mapWidth = 0
-        stripFirst = 0; stripRowHeight = 1; stripRows = .zero; layerCount = 0
-        topRows = .zero; topRowHeight = 1
-        topClasses.removeAll(keepingCapacity: true)
+        input = MapPicture(); unit = MapPicture()
+        layers = LayersPane.Geometry()
+        top.reset()
     }
 
-    /// What is at (x, y).
+    /// What is at (x, y): each pane answers for its own rectangle, in drawing order of what lies
+    /// on top (the zoomed unit is drawn where the grid is).
     public func hit(x: Int, y: Int) -> Hit {
-        if grid.area.contains(x: x, y: y), let i = grid.index(atX: x, y: y, page: page) { return .tile(i) }
-        for (pic, pane) in [(inputPicture, Layout.Pane.input), (unitPicture, .unit)] where pic.contains(x: x, y: y) && mapHeight > 0 && mapWidth > 0 {
-            return .position(pane: pane, y: min(mapHeight - 1, (y - pic.y) * mapHeight / pic.height),
-                             x: min(mapWidth - 1, (x - pic.x) * mapWidth / pic.width))
-        }
-        if stripRows.contains(x: x, y: y) {
-            let i = stripFirst + (y - stripRows.y) / max(1, stripRowHeight)
-            if i < layerCount { return .layer(i) }
-        }
-        if topRows.contains(x: x, y: y) {
-            let i = (y - topRows.y) / max(1, topRowHeight)
-            if i < topClasses.count { return .topClass(topClasses[i]) }
-        }
+        if let h = GridPane.hit(grid, page: page, x: x, y: y) { return h }
+        if let p = input.position(x: x, y: y) { return .position(pane: .input, y: p.y, x: p.x) }
+        if let p = unit.position(x: x, y: y) { return .position(pane: .unit, y: p.y, x: p.x) }
+        if let h = layers.hit(x: x, y: y) { return h }
+        if let h = top.hit(x: x, y: y) { return h }
         for (pane, rect) in layout.panes where rect.contains(x: x, y: y) { return .pane(pane) }
         return .none
     }

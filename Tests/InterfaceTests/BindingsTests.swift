@@ -77,7 +77,7 @@ import Visualization
         let geometry = ControllerTests.make().1
         var c = Controller(layers: shapes, layerNames: ControllerTests.names, view: view)
         var before = c
-        _ = c.handle(.mouseDown(x: geometry.inputPicture.x + 1, y: geometry.inputPicture.y + 1, right: false), geometry: geometry)
+        _ = c.handle(.mouseDown(x: geometry.input.picture.x + 1, y: geometry.input.picture.y + 1, right: false), geometry: geometry)
         #expect(c.changeLines(since: before) == ["Selected layer_7:4 at 0,0."])
         before = c
         _ = c.handle(.key(.right, shift: false), geometry: geometry)

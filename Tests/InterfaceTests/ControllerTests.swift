@@ -47,7 +47,7 @@ import Visualization
 
     @Test func clickingTheInputSetsTheSeedPositionAndAgainClearsIt() {
         var (c, g) = Self.make()
-        let pic = g.inputPicture
+        let pic = g.input.picture
         // The top-left cell of the 6×6 map, then the bottom-right one.
         _ = c.handle(.mouseDown(x: pic.x + 1, y: pic.y + 1, right: false), geometry: g)
         #expect(c.request.selection.position == Selection.Position(y: 0, x: 0))
@@ -62,8 +62,8 @@ import Visualization
 
     @Test func theLayerStripTheWheelAndPageKeysChangeLayerAndKeepTheUnitValid() {
         var (c, g) = Self.make()
-        let (x, _) = Self.center(g.stripRows)
-        let row8 = g.stripRows.y + (8 - g.stripFirst) * g.stripRowHeight + g.stripRowHeight / 2
+        let (x, _) = Self.center(g.layers.rows)
+        let row8 = g.layers.rows.y + (8 - g.layers.first) * g.layers.rowHeight + g.layers.rowHeight / 2
         _ = c.handle(.mouseDown(x: x, y: row8, right: false), geometry: g)
         #expect(c.view.layer == 8)
         #expect(c.view.unit == 3, "unit 4 does not exist in a 4-channel layer: clamped to 3")
@@ -190,8 +190,8 @@ import Visualization
 
     @Test func clickingATopClassSelectsItsUnitInTheClassLayer() {
         var (c, g) = Self.make()
-        let row = g.topRows.y + g.topRowHeight / 2
-        _ = c.handle(.mouseDown(x: g.topRows.x + 10, y: row, right: false), geometry: g)
+        let row = g.top.rows.y + g.top.rowHeight / 2
+        _ = c.handle(.mouseDown(x: g.top.rows.x + 10, y: row, right: false), geometry: g)
         #expect(c.view.layer == 30 && c.view.unit == 281)
     }
 

@@ -61,18 +61,18 @@ struct LayoutTests {
         let r0 = g.grid.rect(of: 0, page: 0)
         #expect(g.hit(x: r0.maxX, y: r0.y) != .tile(0) && g.hit(x: r0.maxX, y: r0.y) != .tile(1), "the gap is no tile")
         // The input picture maps onto the layer's 6×6 positions.
-        let pic = g.inputPicture
+        let pic = g.input.picture
         #expect(g.hit(x: pic.x, y: pic.y) == .position(pane: .input, y: 0, x: 0))
         #expect(g.hit(x: pic.maxX - 1, y: pic.maxY - 1) == .position(pane: .input, y: 5, x: 5))
         #expect(g.hit(x: pic.x + pic.width / 2 + 1, y: pic.y + pic.height / 6 + 1) == .position(pane: .input, y: 1, x: 3))
-        let u = g.unitPicture
+        let u = g.unit.picture
         #expect(g.hit(x: u.x + 1, y: u.maxY - 1) == .position(pane: .unit, y: 5, x: 0))
         // Layer rows.
         for row in 0..<5 {
-            let y = g.stripRows.y + row * g.stripRowHeight + g.stripRowHeight / 2
-            #expect(g.hit(x: g.stripRows.x + 5, y: y) == .layer(g.stripFirst + row))
+            let y = g.layers.rows.y + row * g.layers.rowHeight + g.layers.rowHeight / 2
+            #expect(g.hit(x: g.layers.rows.x + 5, y: y) == .layer(g.layers.first + row))
         }
-        #expect(g.hit(x: g.topRows.x + 3, y: g.topRows.y + g.topRowHeight + 2) == .topClass(282))
+        #expect(g.hit(x: g.top.rows.x + 3, y: g.top.rows.y + g.top.rowHeight + 2) == .topClass(282))
         #expect(g.hit(x: 5, y: 795) == .pane(.status))
         #expect(g.hit(x: -5, y: 10) == .none)
     }

@@ -17,14 +17,14 @@ struct PaneGoldenTests {
 
     @Test func inputPane() throws {
         let c = canvas(220, 250)
-        let pic = painter.input(c, c.bounds, snapshot: Fixture.snapshot())
+        let pic = InputPane(painter: painter).draw(c, c.bounds, snapshot: Fixture.snapshot()).picture
         #expect(pic.width == pic.height && pic.width > 150, "the input is drawn square and large: \(pic)")
         try Fixture.expectMatchesGolden(c, "input")
     }
 
     @Test func unitPane() throws {
         let c = canvas(220, 270)
-        let pic = painter.unit(c, c.bounds, snapshot: Fixture.snapshot(), colormap: .viridis)
+        let pic = UnitPane(painter: painter).draw(c, c.bounds, snapshot: Fixture.snapshot(), colormap: .viridis).picture
         #expect(!pic.isEmpty)
         // The selected channel's peak is drawn in the map's top colour somewhere in the picture.
         var sawTop = false
@@ -37,31 +37,32 @@ struct PaneGoldenTests {
         let s = Fixture.snapshot(channels: 8, height: 1, width: 1, fullyConnected: true)
         s.channelLabels = Fixture.labels
         let c = canvas(220, 200)
-        painter.unit(c, c.bounds, snapshot: s, colormap: .gray)
+        UnitPane(painter: painter).draw(c, c.bounds, snapshot: s, colormap: .gray)
         try Fixture.expectMatchesGolden(c, "unit-class")
     }
 
     @Test func projectionPaneFreshAndStale() throws {
         let s = Fixture.snapshot()
         let fresh = canvas(220, 250)
-        painter.projection(fresh, fresh.bounds, snapshot: s, mode: .guided, filter: .raw)
+        ProjectionPane(painter: painter).draw(fresh, fresh.bounds, snapshot: s, mode: .guided, filter: .raw)
         try Fixture.expectMatchesGolden(fresh, "projection")
         s.channel = 5   // another unit: the picture is of the old one, shown dimmed
         let stale = canvas(220, 250)
-        painter.projection(stale, stale.bounds, snapshot: s, mode: .guided, filter: .raw)
+        ProjectionPane(painter: painter).draw(stale, stale.bounds, snapshot: s, mode: .guided, filter: .raw)
         try Fixture.expectMatchesGolden(stale, "projection-stale")
         // Dimmed: a mid-gray (zero) pixel of the projection is much darker in the stale pane.
         let (x, y) = (110, painter.captionHeight + painter.padding + 20)
         #expect(fresh[x, y] == Color(128, 128, 128))
         #expect(Int(stale[x, y].r) < 80 && Int(stale[x, y].r) > Int(Theme.dark.background.r))
         let off = canvas(220, 250)
-        painter.projection(off, off.bounds, snapshot: s, mode: nil, filter: .raw)
+        ProjectionPane(painter: painter).draw(off, off.bounds, snapshot: s, mode: nil, filter: .raw)
         try Fixture.expectMatchesGolden(off, "projection-off")
     }
 
     @Test func topClasses() throws {
         let c = canvas(260, 230)
-        let rows = painter.top(c, c.bounds, snapshot: Fixture.snapshot())
+        var rows = TopClassesPane.Geometry()
+        TopClassesPane(painter: painter).draw(c, c.bounds, snapshot: Fixture.snapshot(), into: &rows)
         #expect(rows.rowHeight > Fixture.fonts.body.lineHeight && rows.rows.height == 5 * rows.rowHeight)
         try Fixture.expectMatchesGolden(c, "top")
     }
@@ -69,7 +70,7 @@ struct PaneGoldenTests {
     @Test func layerStripKeepsTheSelectionInView() throws {
         let c = canvas(220, 300)
         let names = (0..<95).map { "blk\($0 / 6)_layer_\($0)" }
-        let strip = painter.layerStrip(c, c.bounds, names: names, selected: 60, hovered: 62)
+        let strip = LayersPane(painter: painter).draw(c, c.bounds, names: names, selected: 60, hovered: 62)
         let visible = strip.rows.height / strip.rowHeight
         #expect(strip.first <= 60 && 60 < strip.first + visible)
         try Fixture.expectMatchesGolden(c, "layers")
@@ -77,13 +78,13 @@ struct PaneGoldenTests {
 
     @Test func statusLine() throws {
         let c = canvas(900, 26)
-        painter.status(c, c.bounds, line: "image: chelsea.png  │  blk09_add:96  │  guided · raw  │  capture 30.0 fps", message: "H: help")
+        StatusPane(painter: painter).draw(c, c.bounds, line: "image: chelsea.png  │  blk09_add:96  │  guided · raw  │  capture 30.0 fps", message: "H: help")
         try Fixture.expectMatchesGolden(c, "status")
     }
 
     @Test func helpOverlay() throws {
         let c = canvas(900, 600)
-        painter.help(c, c.bounds, bindings: Bindings.help)
+        HelpPane(painter: painter).draw(c, c.bounds, bindings: Bindings.help)
         try Fixture.expectMatchesGolden(c, "help")
     }
 
@@ -106,7 +107,7 @@ struct LiveViewGoldenTests {
         s.receptiveField = ReceptiveField(startY: 4, startX: 4, jumpY: 8, jumpX: 8, sizeY: 20, sizeX: 20)
         let c = Canvas(width: 220, height: 250)
         c.clear(Theme.dark.background)
-        let pic = PanePainter(fonts: Fixture.fonts).input(c, c.bounds, snapshot: s)
+        let pic = InputPane(painter: PanePainter(fonts: Fixture.fonts)).draw(c, c.bounds, snapshot: s).picture
         // Unit (2, 3) sees rows 10…30 and columns 18…38 of 48: its left edge is drawn in the accent colour.
         let k = Double(pic.width) / 48
         let x = pic.x + Int((18 * k).rounded()), y = pic.y + Int((20 * k).rounded())
@@ -122,7 +123,7 @@ struct LiveViewGoldenTests {
         #expect(!s.projectionIsStale, "pinned to another unit on purpose: not stale")
         let c = Canvas(width: 320, height: 250)
         c.clear(Theme.dark.background)
-        PanePainter(fonts: Fixture.fonts).projection(c, c.bounds, snapshot: s, mode: .guided, filter: .raw)
+        ProjectionPane(painter: PanePainter(fonts: Fixture.fonts)).draw(c, c.bounds, snapshot: s, mode: .guided, filter: .raw)
         try Fixture.expectMatchesGolden(c, "projection-pinned")
     }
 
@@ -135,10 +136,10 @@ struct LiveViewGoldenTests {
         composer.compose(Fixture.snapshot(), view: view)
         let g = composer.geometry
         #expect(g.grid.count == 0, "no tiles while zoomed")
-        #expect(g.layout.grid.contains(x: g.unitPicture.x, y: g.unitPicture.y) && g.unitPicture.width > 300,
-                "the unit's map fills the grid pane: \(g.unitPicture)")
+        #expect(g.layout.grid.contains(x: g.unit.picture.x, y: g.unit.picture.y) && g.unit.picture.width > 300,
+                "the unit's map fills the grid pane: \(g.unit.picture)")
         // A click on the zoomed map picks a position of the 6×6 map.
-        #expect(g.hit(x: g.unitPicture.maxX - 1, y: g.unitPicture.y + 1) == .position(pane: .unit, y: 0, x: 5))
+        #expect(g.hit(x: g.unit.picture.maxX - 1, y: g.unit.picture.y + 1) == .position(pane: .unit, y: 0, x: 5))
         try Fixture.expectMatchesGolden(composer.canvas, "window-zoomed")
     }
 }

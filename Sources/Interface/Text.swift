@@ -1,3 +1,5 @@
+import Visualization
+
 /// One character's coverage bitmap and metrics, in pixels.
 public struct Glyph: Sendable, Equatable {
     /// Where the bitmap starts in the atlas's `alpha` storage; `width` bytes per row.
@@ -17,7 +19,7 @@ public struct Glyph: Sendable, Equatable {
 }
 
 /// A font rasterized once at one size: an 8-bit coverage bitmap per character plus metrics.
-/// Filled from a real font by the Interface target (SDL2_ttf); tests can build one by hand.
+/// Filled from a real font by `FontLoader` (SDL2_ttf); tests can build one by hand.
 /// Characters without a glyph draw as `fallback` (a "?" by default) or advance by a space.
 public final class GlyphAtlas: @unchecked Sendable {
     /// Distance between baselines.
