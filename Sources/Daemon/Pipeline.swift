@@ -380,7 +380,7 @@ public final class Pipeline: @unchecked Sendable {
 
     /// The index and probability of the largest output. Allocates nothing.
     private func topClass() -> (Int, Float) {
-        var top = ClassScore(index: 0, probability: 0)
+        var top = ClassScore.zero
         _ = withUnsafeMutablePointer(to: &top) {
             TopClasses.write(UnsafeBufferPointer(network.buffer(output)), isProbability: outputIsProbability,
                              into: UnsafeMutableBufferPointer(start: $0, count: 1))

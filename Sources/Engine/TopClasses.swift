@@ -11,10 +11,8 @@ public struct ClassScore: Sendable, Equatable {
     /// of the output.
     public var probability: Float
 
-    public init(index: Int, probability: Float) {
-        self.index = index
-        self.probability = probability
-    }
+    /// Class 0 at probability 0: what a ranking buffer holds before it is written.
+    public static let zero = ClassScore(index: 0, probability: 0)
 }
 
 /// Ranking a classifier's output.
@@ -63,7 +61,7 @@ public enum TopClasses {
 
     /// The `count` best classes of `scores` (see `write`), as an array.
     public static func best(_ scores: UnsafeBufferPointer<Float>, count: Int, isProbability: Bool) -> [ClassScore] {
-        var out = [ClassScore](repeating: ClassScore(index: 0, probability: 0), count: max(0, min(count, scores.count)))
+        var out = [ClassScore](repeating: .zero, count: max(0, min(count, scores.count)))
         out.withUnsafeMutableBufferPointer { _ = write(scores, isProbability: isProbability, into: $0) }
         return out
     }

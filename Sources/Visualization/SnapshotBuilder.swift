@@ -81,7 +81,7 @@ public final class SnapshotBuilder: @unchecked Sendable {
     /// Each selectable layer's receptive field (nil where it has none).
     public let receptiveFields: [ReceptiveField?]
     private let renderer = ProjectionRenderer()
-    private var best = [ClassScore](repeating: ClassScore(index: 0, probability: 0), count: 5)
+    private var best = [ClassScore](repeating: .zero, count: 5)
 
     public init(network: Network, labels: [String]?, encoding: InputEncoding, projector: Projector? = nil) {
         self.network = network
