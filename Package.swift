@@ -58,14 +58,17 @@ let package = Package(
         .target(name: "CaptureTesting", dependencies: ["Capture", "CV4L2", "Support"], swiftSettings: optimize),
 
         // MARK: - The command line
+        /// The one mapping from errors to stderr and exit statuses, for both executables.
+        .target(name: "CommandLineSupport",
+                dependencies: ["Support", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "deepscope",
                           dependencies: ["Engine", "ModelIO", "Imaging", "Capture", "Daemon", "Visualization", "Interface", "Recording", "Support",
-                                         "CAllocationCounter", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                                         "CommandLineSupport", "CAllocationCounter", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           // Swift 5 mode: the command line touches C globals (stdout) directly.
                           swiftSettings: optimizeGeneric + [.swiftLanguageMode(.v5)]),
         /// `deepscope-bench-capture`: the capture path measured on the emulated camera and video files.
         .executableTarget(name: "deepscope-bench-capture",
-                          dependencies: ["Capture", "CaptureTesting", "Daemon", "ModelIO", "Support", "CAllocationCounter",
+                          dependencies: ["Capture", "CaptureTesting", "CommandLineSupport", "Daemon", "ModelIO", "Support", "CAllocationCounter",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: optimizeGeneric + [.swiftLanguageMode(.v5)]),
 

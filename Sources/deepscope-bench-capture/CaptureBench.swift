@@ -5,6 +5,7 @@ import ArgumentParser
 import CAllocationCounter
 import Capture
 import CaptureTesting
+import CommandLineSupport
 import Daemon
 import Foundation
 import ModelIO
@@ -51,25 +52,10 @@ struct CaptureBench: ParsableCommand {
         var errorKind: ErrorKind { .badInput }
     }
 
-    /// Runs the benchmark, mapping errors to stderr and exit statuses as `deepscope` does: a
-    /// `DeepScopeError` to its sentence and status (2 bad input, 1 failure), a usage error to 2.
+    /// Runs the benchmark, mapping errors to stderr and exit statuses as `deepscope` does.
     static func main() {
         setvbuf(stdout, nil, _IOLBF, 0)
-        do {
-            var command = try parseAsRoot()
-            try command.run()
-        } catch {
-            if let (message, status) = errorReport(error) {
-                FileHandle.standardError.write(Data((message + "\n").utf8))
-                Foundation.exit(status)
-            }
-            let code = exitCode(for: error)
-            if code == .success || code == .failure || error is ExitCode { exit(withError: error) }
-            // Usage errors are bad input too, as in `deepscope`: one line, and `--help` has the rest.
-            let sentence = message(for: error).split(separator: "\n").first.map(String.init) ?? "Invalid arguments."
-            FileHandle.standardError.write(Data((sentence + " (see --help)\n").utf8))
-            Foundation.exit(2)
-        }
+        mainMappingErrors()
     }
 
     func run() throws {

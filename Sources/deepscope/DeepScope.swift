@@ -1,5 +1,6 @@
 import ArgumentParser
 import CAllocationCounter
+import CommandLineSupport
 import Foundation
 import Support
 
@@ -13,9 +14,9 @@ struct DeepScope: ParsableCommand {
         subcommands: [Run.self, Classify.self, Forward.self, Project.self, Render.self, Inspect.self, Devices.self,
                       Bench.self])
 
-    /// Runs a command, mapping failures to the contract's exit statuses in this one place: any
-    /// `DeepScopeError` (every target's errors, and `UserError`) prints its sentence on stderr and
-    /// exits 2 for bad input, 1 for failures of the machine or device.
+    /// Runs a command, mapping failures to the contract's exit statuses in one place
+    /// (`mainMappingErrors`): any `DeepScopeError` (every target's errors, and `UserError`) prints
+    /// its sentence on stderr and exits 2 for bad input, 1 for failures of the machine or device.
     static func main() {
         setvbuf(stdout, nil, _IOLBF, 0)
         #if arch(x86_64)
@@ -24,24 +25,7 @@ struct DeepScope: ParsableCommand {
             Foundation.exit(1)
         }
         #endif
-        do {
-            var command = try parseAsRoot()
-            try command.run()
-        } catch {
-            if let (message, status) = errorReport(error) {
-                FileHandle.standardError.write(Data((message + "\n").utf8))
-                Foundation.exit(status)
-            }
-            let code = exitCode(for: error)
-            if code == .success || code == .failure || error is ExitCode {
-                exit(withError: error)
-            }
-            // Usage errors (unknown option, missing argument) are bad input too: one line, and
-            // `--help` has the rest.
-            let sentence = message(for: error).split(separator: "\n").first.map(String.init) ?? "Invalid arguments."
-            FileHandle.standardError.write(Data((sentence + " (see --help)\n").utf8))
-            Foundation.exit(2)
-        }
+        mainMappingErrors()
     }
 }
 
