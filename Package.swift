@@ -12,6 +12,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "deepscope", targets: ["deepscope"]),
+        .executable(name: "deepscope-bench-capture", targets: ["deepscope-bench-capture"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -35,36 +36,55 @@ let package = Package(
         /// Process-wide heap allocation counting for `bench` (defines malloc & co. in the executable).
         .target(name: "CAllocationCounter", path: "Sources/CAllocationCounter"),
 
-        // MARK: - Libraries
-        .target(name: "Engine", dependencies: ["CBLAS"], swiftSettings: optimize),
+        // MARK: - Libraries (each imports only targets below it: see DESIGN.md)
+        /// Threads, locks, the clock, the triple buffer, the atomic file writer, the error protocol.
+        .target(name: "Support", swiftSettings: optimize),
+        /// FFmpeg's error text and log switch, shared by Capture (video files) and Recording (MP4).
+        .target(name: "FFmpegSupport", dependencies: ["CFFmpeg"], swiftSettings: optimize),
+        .target(name: "Engine", dependencies: ["CBLAS", "Support"], swiftSettings: optimize),
         .target(name: "ModelIO",
-                dependencies: ["Engine", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                dependencies: ["Engine", "Support", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 exclude: ["onnx.proto"], swiftSettings: optimize),
-        .target(name: "Imaging", dependencies: ["CPNG", "CTurboJPEG"], swiftSettings: optimize),
+        .target(name: "Imaging", dependencies: ["CPNG", "CTurboJPEG", "Support"], swiftSettings: optimize),
         .target(name: "Visualization", dependencies: ["Engine", "Imaging"], swiftSettings: optimize),
-        .target(name: "Interface", dependencies: ["Visualization", "Engine", "CSDL2"], swiftSettings: optimize),
-        .target(name: "Capture", dependencies: ["Engine", "Imaging", "CV4L2", "CFFmpeg"], swiftSettings: optimize),
-        .target(name: "Recording", dependencies: ["CFFmpeg", "Capture"], swiftSettings: optimize),
-        .target(name: "Daemon", dependencies: ["Engine", "ModelIO", "Imaging", "Capture", "Visualization", "Interface", "Recording"], swiftSettings: optimize),
+        .target(name: "Interface", dependencies: ["Visualization", "Engine", "CSDL2", "Support"], swiftSettings: optimize),
+        .target(name: "Capture", dependencies: ["Imaging", "CV4L2", "CFFmpeg", "FFmpegSupport", "Support"], swiftSettings: optimize),
+        .target(name: "Recording", dependencies: ["CFFmpeg", "FFmpegSupport", "Support"], swiftSettings: optimize),
+        .target(name: "Daemon", dependencies: ["Engine", "ModelIO", "Imaging", "Capture", "Visualization", "Interface", "Recording", "Support"],
+                swiftSettings: optimize),
+
+        // MARK: - Test doubles (linked by the tests and the benchmarks, never by the product)
+        /// The emulated V4L2 device and its camera models.
+        .target(name: "CaptureTesting", dependencies: ["Capture", "CV4L2", "Support"], swiftSettings: optimize),
 
         // MARK: - The command line
+        /// The one mapping from errors to stderr and exit statuses, for both executables.
+        .target(name: "CommandLineSupport",
+                dependencies: ["Support", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "deepscope",
-                          dependencies: ["Engine", "ModelIO", "Imaging", "Capture", "Daemon", "Visualization", "Interface", "Recording", "CAllocationCounter",
-                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          dependencies: ["Engine", "ModelIO", "Imaging", "Capture", "Daemon", "Visualization", "Interface", "Recording", "Support",
+                                         "CommandLineSupport", "CAllocationCounter", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           // Swift 5 mode: the command line touches C globals (stdout) directly.
+                          swiftSettings: optimizeGeneric + [.swiftLanguageMode(.v5)]),
+        /// `deepscope-bench-capture`: the capture path measured on the emulated camera and video files.
+        .executableTarget(name: "deepscope-bench-capture",
+                          dependencies: ["Capture", "CaptureTesting", "CommandLineSupport", "Daemon", "ModelIO", "Support", "CAllocationCounter",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: optimizeGeneric + [.swiftLanguageMode(.v5)]),
 
         // MARK: - Tests
         .target(name: "TestSupport", dependencies: ["Engine"], path: "Tests/TestSupport"),
+        .testTarget(name: "SupportTests", dependencies: ["Support"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
         .testTarget(name: "ModelIOTests", dependencies: ["ModelIO", "Engine", "TestSupport"]),
-        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "VisualizationTests", dependencies: ["Visualization", "Engine", "Imaging", "TestSupport"]),
-        .testTarget(name: "InterfaceTests", dependencies: ["Interface", "Visualization", "Engine", "Imaging", "TestSupport"],
+        .testTarget(name: "InterfaceTests", dependencies: ["Interface", "Visualization", "Engine", "Imaging"],
                     exclude: ["Golden"]),
-        .testTarget(name: "CaptureTests", dependencies: ["Capture", "Imaging", "TestSupport"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Capture", "Visualization", "Interface", "Engine", "TestSupport"]),
-        .testTarget(name: "RecordingTests", dependencies: ["Recording", "Capture", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+        .testTarget(name: "CaptureTests", dependencies: ["Capture", "CaptureTesting", "CV4L2", "Imaging", "Support"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Capture", "CaptureTesting", "Engine", "Imaging", "Interface", "ModelIO",
+                                                        "Support", "Visualization", "TestSupport"]),
+        .testTarget(name: "RecordingTests", dependencies: ["Recording", "Support"]),
+        .testTarget(name: "CLITests"),
     ]
 )

@@ -1,5 +1,7 @@
 // Errors of opening a source, and faults of a running one.
 
+import Support
+
 /// Why a running source stopped delivering frames. The capture thread reports each fault once,
 /// shows it to consumers as "no signal", and reopens the source with backoff.
 public enum CaptureFault: Error, Sendable, Equatable, CustomStringConvertible {

@@ -1,5 +1,7 @@
 // The capture thread: reads a source into the mailbox, forever, surviving faults.
 
+import Support
+
 /// How the capture thread waits, detects stalls and retries.
 public struct CapturePolicy: Sendable, Equatable {
     /// A streaming source that delivers no frame for this long is restarted (nanoseconds).

@@ -1,5 +1,7 @@
 // The hand-off from the capture thread to its consumer: three frame slots, latest frame wins.
 
+import Support
+
 /// A frame the consumer holds: its pixels stay untouched until the consumer's next `acquire`.
 public struct MailboxFrame: @unchecked Sendable {
     /// `geometry.byteCount` bytes of packed RGB.
@@ -41,13 +43,11 @@ public struct MailboxCounters: Sendable, Equatable {
     }
 }
 
-/// Single producer, single consumer, latest frame wins: a triple buffer.
+/// Single producer, single consumer, latest frame wins: a `TripleBuffer` of frame slots.
 ///
 /// Three slots of one frame each, allocated once. At any time the producer owns one slot (the one
 /// it writes), the consumer owns one (the frame it holds), and the third holds the newest
-/// published frame. `publish` swaps the producer's slot with the newest; `acquire` swaps the
-/// consumer's slot with the newest if it is unseen. The swaps exchange indices under a mutex held
-/// for a few instructions, so:
+/// published frame, so:
 /// - the producer never waits for the consumer (capture never stalls on a slow stage), and an
 ///   unseen frame replaced by a newer one is counted as dropped;
 /// - the consumer never sees a torn frame: nobody writes a slot the consumer holds;
@@ -55,19 +55,18 @@ public struct MailboxCounters: Sendable, Equatable {
 public final class FrameMailbox: @unchecked Sendable {
     public let geometry: FrameGeometry
 
-    private let monitor = Monitor()
+    /// One frame's memory and what the producer said about it.
+    private struct Slot {
+        let pixels: UnsafeMutablePointer<UInt8>
+        var stamp = FrameStamp(sourceSequence: 0, captureTime: 0)
+        var number: UInt64 = 0
+    }
+
+    private let frames: TripleBuffer<Slot>
     private let storage: UnsafeMutableRawPointer
-    private let slotBytes: Int
-    private var stamps: (FrameStamp, FrameStamp, FrameStamp)
-    private var numbers: (UInt64, UInt64, UInt64) = (0, 0, 0)
-    // Slot indices; always a permutation of 0, 1, 2.
-    private var back = 0
-    private var middle = 1
-    private var front = 2
-    /// The middle slot holds a frame the consumer has not taken.
-    private var fresh = false
+    /// Guards the source state (frames have their own lock in `frames`).
+    private let monitor = Monitor()
     private var closed = false
-    private var counters = MailboxCounters(published: 0, consumed: 0, dropped: 0)
     private var sourceState: SourceState = .starting
     private var stateVersion: UInt64 = 0
 
@@ -75,41 +74,31 @@ public final class FrameMailbox: @unchecked Sendable {
     public init(geometry: FrameGeometry) {
         self.geometry = geometry
         // Round each slot to 64 bytes so slots never share a cache line.
-        slotBytes = (geometry.byteCount + 63) & ~63
-        storage = .allocate(byteCount: slotBytes * 3, alignment: 64)
+        let slotBytes = (geometry.byteCount + 63) & ~63
+        let storage = UnsafeMutableRawPointer.allocate(byteCount: slotBytes * 3, alignment: 64)
         storage.initializeMemory(as: UInt8.self, repeating: 0, count: slotBytes * 3)
-        let zero = FrameStamp(sourceSequence: 0, captureTime: 0)
-        stamps = (zero, zero, zero)
+        self.storage = storage
+        frames = TripleBuffer { index in
+            Slot(pixels: (storage + index * slotBytes).assumingMemoryBound(to: UInt8.self))
+        }
     }
 
     deinit { storage.deallocate() }
-
-    private func slot(_ index: Int) -> UnsafeMutablePointer<UInt8> {
-        (storage + index * slotBytes).assumingMemoryBound(to: UInt8.self)
-    }
 
     // MARK: - Producer
 
     /// The slot the producer writes the next frame into (`geometry.byteCount` bytes). It stays the
     /// producer's until `publish`, after which this property names a different slot.
-    public var producerBuffer: UnsafeMutablePointer<UInt8> {
-        monitor.withLock { slot(back) }
-    }
+    public var producerBuffer: UnsafeMutablePointer<UInt8> { frames.producerSlot.pixels }
 
     /// Makes the frame in `producerBuffer` the newest and wakes a waiting consumer.
     /// - Returns: the frame's number.
     @discardableResult
     public func publish(_ stamp: FrameStamp) -> UInt64 {
-        monitor.lock()
-        counters.published += 1
-        let number = counters.published
-        setStamp(back, stamp, number)
-        swap(&back, &middle)
-        if fresh { counters.dropped += 1 }
-        fresh = true
-        monitor.unlock()
-        monitor.signal()
-        return number
+        frames.publish { slot, number in
+            slot.stamp = stamp
+            slot.number = number
+        }
     }
 
     /// Sets the state consumers see (no signal, live, …) and wakes a waiting consumer.
@@ -130,27 +119,18 @@ public final class FrameMailbox: @unchecked Sendable {
     /// The frame returned before (if any) goes back to the mailbox and must not be read any more.
     /// - Returns: nil on timeout or once the mailbox is closed.
     public func acquire(timeout: UInt64) -> MailboxFrame? {
-        let deadline = MonotonicClock.now() &+ timeout
-        monitor.lock()
-        defer { monitor.unlock() }
-        while !fresh && !closed {
-            if !monitor.wait(until: deadline) && !fresh { return nil }
-        }
-        guard fresh else { return nil }
-        return takeFresh()
+        guard let slot = frames.take(waitingUpTo: timeout) else { return nil }
+        return frame(slot)
     }
 
     /// The newest frame not taken yet, without waiting; nil when there is none.
     public func tryAcquire() -> MailboxFrame? {
-        monitor.withLock { fresh ? takeFresh() : nil }
+        guard let slot = frames.take() else { return nil }
+        return frame(slot)
     }
 
-    private func takeFresh() -> MailboxFrame {
-        swap(&front, &middle)
-        fresh = false
-        counters.consumed += 1
-        return MailboxFrame(pixels: UnsafePointer(slot(front)), geometry: geometry,
-                            number: number(front), stamp: stamp(front))
+    private func frame(_ slot: Slot) -> MailboxFrame {
+        MailboxFrame(pixels: UnsafePointer(slot.pixels), geometry: geometry, number: slot.number, stamp: slot.stamp)
     }
 
     /// Waits until the state's version differs from `version` or `timeout` passes; returns the
@@ -169,39 +149,17 @@ public final class FrameMailbox: @unchecked Sendable {
     public var state: SourceState { monitor.withLock { sourceState } }
 
     /// The traffic so far.
-    public var statistics: MailboxCounters { monitor.withLock { counters } }
+    public var statistics: MailboxCounters {
+        let c = frames.counts
+        return MailboxCounters(published: c.published, consumed: c.taken, dropped: c.dropped)
+    }
 
     /// Wakes the consumer for good: `acquire` returns nil from now on.
     public func close() {
+        frames.close()
         monitor.withLock { closed = true }
         monitor.broadcast()
     }
 
-    public var isClosed: Bool { monitor.withLock { closed } }
-
-    // MARK: - Slot metadata (tuples, so that nothing is allocated)
-
-    private func setStamp(_ index: Int, _ stamp: FrameStamp, _ number: UInt64) {
-        switch index {
-        case 0: stamps.0 = stamp; numbers.0 = number
-        case 1: stamps.1 = stamp; numbers.1 = number
-        default: stamps.2 = stamp; numbers.2 = number
-        }
-    }
-
-    private func stamp(_ index: Int) -> FrameStamp {
-        switch index {
-        case 0: return stamps.0
-        case 1: return stamps.1
-        default: return stamps.2
-        }
-    }
-
-    private func number(_ index: Int) -> UInt64 {
-        switch index {
-        case 0: return numbers.0
-        case 1: return numbers.1
-        default: return numbers.2
-        }
-    }
+    public var isClosed: Bool { frames.isClosed }
 }

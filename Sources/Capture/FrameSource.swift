@@ -1,5 +1,7 @@
 // What every frame source (camera, image, folder, video file, synthetic scene) provides.
 
+import Support
+
 /// The size of the frames a source delivers: packed 8-bit RGB, rows top to bottom, no padding.
 public struct FrameGeometry: Sendable, Equatable, Hashable, CustomStringConvertible {
     public var width: Int

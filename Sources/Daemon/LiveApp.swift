@@ -6,6 +6,7 @@ import Capture
 import Foundation
 import Interface
 import Recording
+import Support
 import Visualization
 
 /// What the window loop needs beyond the pipeline.

@@ -9,6 +9,7 @@
 import Capture
 import Engine
 import ModelIO
+import Support
 import Visualization
 
 /// The network's best class for one frame.
@@ -158,11 +159,7 @@ public final class Pipeline: @unchecked Sendable {
         self.options = options
         self.visual = visual
         output = out
-        if let node = network.graph.node(producing: out), case .softmax = node.op {
-            outputIsProbability = true
-        } else {
-            outputIsProbability = false
-        }
+        outputIsProbability = TopClasses.isProbability(out, in: network.graph)
         var made: [Feed] = []
         let box = WeakPipeline()
         for s in [source] + alternates {
@@ -382,18 +379,12 @@ public final class Pipeline: @unchecked Sendable {
 
     /// The index and probability of the largest output. Allocates nothing.
     private func topClass() -> (Int, Float) {
-        let scores = network.buffer(output)
-        guard !scores.isEmpty else { return (0, 0) }
-        var best = 0
-        var top = scores[0]
-        for i in 1..<scores.count where scores[i] > top {
-            top = scores[i]
-            best = i
+        var top = ClassScore.zero
+        _ = withUnsafeMutablePointer(to: &top) {
+            TopClasses.write(UnsafeBufferPointer(network.buffer(output)), isProbability: outputIsProbability,
+                             into: UnsafeMutableBufferPointer(start: $0, count: 1))
         }
-        if outputIsProbability { return (best, top) }
-        var sum: Float = 0
-        for s in scores { sum += expf(s - top) }
-        return (best, 1 / sum)
+        return (top.index, top.probability)
     }
 
     // MARK: - Report

@@ -1,6 +1,7 @@
 // What a run of the pipeline did, for the summary printed on exit and for log lines.
 
 import Capture
+import Support
 
 /// Counts and per-stage timings of a pipeline run.
 public struct PipelineReport: Sendable {

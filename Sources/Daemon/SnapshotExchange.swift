@@ -1,72 +1,47 @@
 // The typed channels between the inference thread and the window: snapshots one way, requests
 // the other. Neither side ever waits for the other beyond a few instructions under a mutex.
 
-import Capture
+import Support
 import Visualization
 
 /// Three `VisualSnapshot`s passed between one producer (the inference thread) and one consumer
-/// (the UI thread), latest wins: the producer fills `back`, `publish` swaps it with the ready slot;
-/// `take` swaps the consumer's `front` with the ready slot when it holds something new. Nothing is
+/// (the UI thread) through a `TripleBuffer`, latest wins: the producer fills `back`, `publish`
+/// hands it over; `take` gives the consumer the newest one when it holds something new. Nothing is
 /// copied or allocated per frame; a snapshot the UI did not take in time is replaced (dropped).
 public final class SnapshotExchange: @unchecked Sendable {
-    private let monitor = Monitor()
-    private var slots: [VisualSnapshot]
-    private var backIndex = 0
-    private var readyIndex = 1
-    private var frontIndex = 2
-    private var fresh = false
-    private var published: UInt64 = 0
-    private var taken: UInt64 = 0
+    private let snapshots = TripleBuffer { _ in VisualSnapshot() }
     /// Called (on the producer's thread) after each publish, e.g. to wake the window.
     public var onPublish: (@Sendable () -> Void)?
 
-    public init() {
-        slots = [VisualSnapshot(), VisualSnapshot(), VisualSnapshot()]
-    }
+    public init() {}
 
     /// The snapshot the producer may fill. Valid until its next `publish`.
-    public var back: VisualSnapshot { monitor.withLock { slots[backIndex] } }
+    public var back: VisualSnapshot { snapshots.producerSlot }
 
     /// Hands the filled `back` over; the producer gets another slot to fill.
     public func publish() {
-        monitor.withLock {
-            swap(&backIndex, &readyIndex)
-            fresh = true
-            published += 1
-        }
-        monitor.broadcast()
+        snapshots.publish()
         onPublish?()
     }
 
     /// The newest published snapshot if it was not taken yet, else nil. The one returned before
     /// goes back to the exchange: it must not be read any more.
-    public func take() -> VisualSnapshot? {
-        monitor.withLock {
-            guard fresh else { return nil }
-            swap(&frontIndex, &readyIndex)
-            fresh = false
-            taken += 1
-            return slots[frontIndex]
-        }
-    }
+    public func take() -> VisualSnapshot? { snapshots.take() }
 
     /// The snapshot the consumer holds (the last one taken; empty before the first).
-    public var front: VisualSnapshot { monitor.withLock { slots[frontIndex] } }
+    public var front: VisualSnapshot { snapshots.consumerSlot }
 
     /// Waits up to `timeout` nanoseconds for a snapshot to be published (for tests and tools
     /// without a window).
     public func waitForPublish(after count: UInt64, timeout: UInt64) -> UInt64 {
-        let deadline = MonotonicClock.now() &+ timeout
-        monitor.lock()
-        defer { monitor.unlock() }
-        while published <= count {
-            if !monitor.wait(until: deadline) { break }
-        }
-        return published
+        snapshots.waitForPublish(after: count, timeout: timeout)
     }
 
     /// Snapshots published and taken so far.
-    public var counts: (published: UInt64, taken: UInt64) { monitor.withLock { (published, taken) } }
+    public var counts: (published: UInt64, taken: UInt64) {
+        let c = snapshots.counts
+        return (c.published, c.taken)
+    }
 }
 
 /// The window's newest `LiveRequest`, read by the inference thread: latest wins, with a version

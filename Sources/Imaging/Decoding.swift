@@ -12,6 +12,7 @@ import Darwin
 #endif
 import CPNG
 import CTurboJPEG
+import Support
 
 /// The image formats this module decodes.
 public enum ImageFormat: Sendable, Equatable {
@@ -375,8 +376,4 @@ private struct InputFile {
 }
 
 /// `strerror` text for an errno value, lower-cased at the start to sit inside a sentence.
-func systemMessage(_ code: Int32) -> String {
-    let text = String(cString: strerror(code))
-    guard let first = text.first else { return "error \(code)" }
-    return first.lowercased() + text.dropFirst()
-}
+func systemMessage(_ code: Int32) -> String { errnoReason(code) }

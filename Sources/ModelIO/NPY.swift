@@ -1,9 +1,5 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Support
 
 /// NumPy `.npy` files of little-endian float32 in C order: the only kind DeepScope reads and writes.
 ///
@@ -181,50 +177,10 @@ public enum NPY {
         return out
     }
 
-    static func atomicWrite(_ parts: [UnsafeRawBufferPointer], to path: String) throws {
-        func fail(_ what: String, _ code: Int32 = errno) -> ModelError {
-            .cannotWrite(path: path, reason: "\(what): \(String(cString: strerror(code)))")
-        }
-        let directory = (path as NSString).deletingLastPathComponent
-        let name = (path as NSString).lastPathComponent
-        var template = Array(((directory.isEmpty ? "." : directory) + "/." + name + ".tmp-XXXXXX").utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { throw fail("cannot create a temporary file beside it") }
-        let tempPath = String(decoding: template.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        var closed = false
-        defer {
-            if !closed { close(fd) }
-        }
-        do {
-            for raw in parts where raw.count > 0 {
-                var offset = 0
-                while offset < raw.count {
-                    let n = systemWrite(fd, raw.baseAddress! + offset, raw.count - offset)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        throw fail("write failed")
-                    }
-                    offset += n
-                }
-            }
-            guard fchmod(fd, 0o644) == 0 else { throw fail("chmod failed") }
-            guard fsync(fd) == 0 else { throw fail("fsync failed") }
-            closed = true
-            guard close(fd) == 0 else { throw fail("close failed") }
-            guard rename(tempPath, path) == 0 else { throw fail("rename failed") }
-        } catch {
-            unlink(tempPath)
-            throw error
-        }
+    /// Writes `parts` as the file at `path` by the rule of `AtomicFile` (whole or not at all).
+    static func atomicWrite(_ parts: [UnsafeRawBufferPointer], to path: String) throws(ModelError) {
+        try AtomicFile.write(path, bytes: parts, failure: { ModelError.cannotWrite(path: path, reason: $0) })
     }
-}
-
-private func systemWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
-    #if canImport(Glibc)
-    return Glibc.write(fd, buffer, count)
-    #else
-    return Darwin.write(fd, buffer, count)
-    #endif
 }
 
 /// A tiny scanner for the Python literal in an .npy header.

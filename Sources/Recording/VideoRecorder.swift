@@ -1,8 +1,9 @@
 // Recording the window: composed frames → a thread of its own → H.264 in MP4 (FFmpeg).
 
 import CFFmpeg
-import Capture
+import FFmpegSupport
 import Foundation
+import Support
 
 /// Why a recording could not start or finish: one sentence naming the file.
 public struct RecordingError: Error, CustomStringConvertible, Sendable {
@@ -35,19 +36,21 @@ public final class VideoRecorder: @unchecked Sendable {
     private var packet: UnsafeMutablePointer<AVPacket>?
     private var scaler: OpaquePointer?
 
+    /// One frame's memory and when it was shown.
+    private struct Slot {
+        let pixels: UnsafeMutablePointer<UInt8>
+        var time: UInt64 = 0
+    }
+
+    /// Guards `encoded` (frames have their own lock in `frames`).
     private let monitor = Monitor()
-    private let slots: UnsafeMutablePointer<UInt8>
-    private let slotBytes: Int
-    private var times: [UInt64] = [0, 0, 0]
-    private var producer = 0, ready = 1, consumer = 2
-    private var fresh = false
-    private var stopping = false
+    private let storage: UnsafeMutablePointer<UInt8>
+    private let frames: TripleBuffer<Slot>
     private var thread: WorkerThread?
     private var startTime: UInt64?
     private var lastPTS: Int64 = -1
     private var failure: String?
-    public private(set) var submitted = 0
-    public private(set) var encoded = 0
+    private var encodedCount = 0
 
     /// Opens `path` for a `width`×`height` recording and starts the encoder thread.
     public init(path: String, width: Int, height: Int) throws(RecordingError) {
@@ -63,15 +66,17 @@ public final class VideoRecorder: @unchecked Sendable {
             throw RecordingError(description: "Cannot record a \(width)×\(height) window to \(path): it is too small to encode.", isBadInput: true)
         }
         temporaryPath = (directory as NSString).appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp.mp4")
-        slotBytes = width * height * 4
-        slots = .allocate(capacity: 3 * slotBytes)
-        slots.initialize(repeating: 0, count: 3 * slotBytes)
+        let slotBytes = width * height * 4
+        let storage = UnsafeMutablePointer<UInt8>.allocate(capacity: 3 * slotBytes)
+        storage.initialize(repeating: 0, count: 3 * slotBytes)
+        self.storage = storage
+        frames = TripleBuffer { index in Slot(pixels: storage + index * slotBytes) }
         do {
             try openEncoder()
         } catch {
             close()
             unlink(temporaryPath)
-            slots.deallocate()
+            storage.deallocate()
             throw error
         }
         thread = WorkerThread(name: "ds-recorder") { [self] in run() }
@@ -94,19 +99,15 @@ public final class VideoRecorder: @unchecked Sendable {
 
     deinit {
         if thread != nil { abort() }
-        slots.deallocate()
+        storage.deallocate()
     }
 
     private func fail(_ what: String, _ code: Int32) -> RecordingError {
         RecordingError(description: "Cannot record to \(path): \(what) (\(ffmpegErrorText(code))).", isBadInput: false)
     }
 
-    /// FFmpeg's own log lines (x264's banner, warnings) stay off stderr: failures are reported
-    /// here, one sentence each.
-    private static let silenceLibraries: Void = { av_log_set_level(AV_LOG_QUIET) }()
-
     private func openEncoder() throws(RecordingError) {
-        _ = Self.silenceLibraries
+        FFmpegLog.silence()
         var ctx: UnsafeMutablePointer<AVFormatContext>?
         var r = avformat_alloc_output_context2(&ctx, nil, "mp4", temporaryPath)
         guard r >= 0, let ctx else { throw fail("FFmpeg cannot write MP4", r) }
@@ -164,38 +165,29 @@ public final class VideoRecorder: @unchecked Sendable {
     /// Hands one frame (`width`×`height` RGBA, `rowBytes` apart) to the encoder thread, shown at
     /// `time` (`MonotonicClock` nanoseconds). Copies it and returns at once; allocates nothing.
     public func submit(_ rgba: UnsafePointer<UInt8>, rowBytes: Int, time: UInt64) {
-        let slot = monitor.withLock { producer }
-        let base = slots + slot * slotBytes
+        let base = frames.producerSlot.pixels
         for y in 0..<height {
             (base + y * width * 4).update(from: rgba + y * rowBytes, count: width * 4)
         }
-        monitor.withLock {
-            times[producer] = time
-            swap(&producer, &ready)
-            fresh = true
-            submitted += 1
-        }
-        monitor.signal()
+        frames.publish { slot, _ in slot.time = time }
     }
 
+    /// Frames submitted so far.
+    public var submitted: Int { Int(frames.counts.published) }
+    /// Frames encoded so far.
+    public var encoded: Int { monitor.withLock { encodedCount } }
     /// Frames submitted but never encoded (the encoder was busy with a newer one).
-    public var dropped: Int { monitor.withLock { submitted - encoded } }
+    public var dropped: Int { submitted - encoded }
 
+    /// The encoder thread: the newest frame, until `stopThread` closes the hand-off (a frame
+    /// submitted before that is still encoded).
     private func run() {
-        while true {
-            let (slot, time, stop): (Int, UInt64, Bool) = monitor.withLock {
-                while !fresh && !stopping { _ = monitor.wait(until: MonotonicClock.now() &+ 100 * Nanoseconds.millisecond) }
-                guard fresh else { return (-1, 0, true) }
-                swap(&consumer, &ready)
-                fresh = false
-                return (consumer, times[consumer], false)
-            }
-            if stop { return }
-            encode(slot: slot, time: time)
+        while let slot = frames.take(waitingUpTo: nil) {
+            encode(slot.pixels, time: slot.time)
         }
     }
 
-    private func encode(slot: Int, time: UInt64) {
+    private func encode(_ pixels: UnsafeMutablePointer<UInt8>, time: UInt64) {
         guard failure == nil, let frame, let codec else { return }
         let start = startTime ?? time
         startTime = start
@@ -203,7 +195,7 @@ public final class VideoRecorder: @unchecked Sendable {
         if pts <= lastPTS { pts = lastPTS + 1 }
         lastPTS = pts
         guard av_frame_make_writable(frame) >= 0 else { failure = "the frame buffer is busy"; return }
-        var src: [UnsafePointer<UInt8>?] = [UnsafePointer(slots + slot * slotBytes), nil, nil, nil]
+        var src: [UnsafePointer<UInt8>?] = [UnsafePointer(pixels), nil, nil, nil]
         var srcStride: [Int32] = [Int32(width * 4), 0, 0, 0]
         withUnsafeMutablePointer(to: &frame.pointee.data) { dataTuple in
             dataTuple.withMemoryRebound(to: UnsafeMutablePointer<UInt8>?.self, capacity: 8) { dst in
@@ -218,7 +210,7 @@ public final class VideoRecorder: @unchecked Sendable {
         let r = avcodec_send_frame(codec, frame)
         guard r >= 0 else { failure = "the encoder refused a frame"; return }
         drainPackets()
-        monitor.withLock { encoded += 1 }
+        monitor.withLock { encodedCount += 1 }
     }
 
     /// Writes every packet the encoder has ready.
@@ -233,8 +225,7 @@ public final class VideoRecorder: @unchecked Sendable {
     }
 
     private func stopThread() {
-        monitor.withLock { stopping = true }
-        monitor.broadcast()
+        frames.close()
         thread?.join()
         thread = nil
     }

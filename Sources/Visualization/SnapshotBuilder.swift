@@ -33,7 +33,7 @@ public final class SnapshotBuilder: @unchecked Sendable {
     /// Each selectable layer's receptive field (nil where it has none).
     public let receptiveFields: [ReceptiveField?]
     private let renderer = ProjectionRenderer()
-    private var best = [(index: Int, score: Float)](repeating: (0, 0), count: 5)
+    private var best = [ClassScore](repeating: .zero, count: 5)
 
     public init(network: Network, labels: [String]?, encoding: InputEncoding, projector: Projector? = nil) {
         self.network = network
@@ -46,11 +46,7 @@ public final class SnapshotBuilder: @unchecked Sendable {
         self.labels = labels
         self.encoding = encoding
         output = graph.outputs.first
-        if let o = output, let node = graph.node(producing: o), case .softmax = node.op {
-            outputIsProbability = true
-        } else {
-            outputIsProbability = false
-        }
+        outputIsProbability = output.map { TopClasses.isProbability($0, in: graph) } ?? false
     }
 
     /// The index in `layers` of the layer named `name`.
@@ -240,31 +236,12 @@ public final class SnapshotBuilder: @unchecked Sendable {
     /// The five best classes (softmax applied when the output is raw scores), without allocating.
     private func fillTop(_ snapshot: VisualSnapshot) {
         guard let o = output else { snapshot.top.removeAll(keepingCapacity: true); return }
-        let scores = network.buffer(o)
-        let k = min(5, scores.count)
-        var n = 0
-        for i in 0..<scores.count {
-            let s = scores[i]
-            if n < k {
-                var j = n
-                while j > 0 && best[j - 1].score < s { best[j] = best[j - 1]; j -= 1 }
-                best[j] = (i, s); n += 1
-            } else if s > best[k - 1].score {
-                var j = k - 1
-                while j > 0 && best[j - 1].score < s { best[j] = best[j - 1]; j -= 1 }
-                best[j] = (i, s)
-            }
-        }
-        var denominator: Float = 1, peak: Float = 0
-        if !outputIsProbability {
-            peak = n > 0 ? best[0].score : 0
-            denominator = 0
-            for i in 0..<scores.count { denominator += expf(scores[i] - peak) }
+        let n = best.withUnsafeMutableBufferPointer {
+            TopClasses.write(UnsafeBufferPointer(network.buffer(o)), isProbability: outputIsProbability, into: $0)
         }
         snapshot.top.removeAll(keepingCapacity: true)
         for r in 0..<n {
-            let (index, score) = best[r]
-            let prob = outputIsProbability ? score : expf(score - peak) / denominator
+            let (index, prob) = (best[r].index, best[r].probability)
             let label = labels.flatMap { index < $0.count ? $0[index] : nil } ?? "class \(index)"
             snapshot.top.append(TopEntry(index: index, label: label, prob: prob))
         }

@@ -64,11 +64,7 @@ struct Classifier {
             throw UserError("The model \(model.url.path) declares no output.")
         }
         output = out
-        if let node = model.graph.node(producing: out), case .softmax = node.op {
-            outputIsProbability = true
-        } else {
-            outputIsProbability = false
-        }
+        outputIsProbability = TopClasses.isProbability(out, in: model.graph)
     }
 
     func prepare(path: String) throws {
@@ -79,17 +75,8 @@ struct Classifier {
     func classify(path: String, top: Int) throws -> [(index: Int, prob: Float)] {
         try prepare(path: path)
         network.forward()
-        let scores = Array(network.buffer(output))
-        let probs = outputIsProbability ? scores : softmax(scores)
-        let order = probs.indices.sorted { probs[$0] > probs[$1] }
-        return order.prefix(top).map { ($0, probs[$0]) }
-    }
-
-    private func softmax(_ x: [Float]) -> [Float] {
-        let m = x.max() ?? 0
-        let e = x.map { expf($0 - m) }
-        let s = e.reduce(0, +)
-        return e.map { $0 / s }
+        return TopClasses.best(UnsafeBufferPointer(network.buffer(output)), count: top, isProbability: outputIsProbability)
+            .map { ($0.index, $0.probability) }
     }
 }
 

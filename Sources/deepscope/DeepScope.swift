@@ -1,6 +1,8 @@
 import ArgumentParser
 import CAllocationCounter
+import CommandLineSupport
 import Foundation
+import Support
 
 /// The `deepscope` command line. Its commands, options and output formats are a contract that
 /// other tools rely on (see DESIGN.md): change them only together with their callers.
@@ -10,10 +12,11 @@ struct DeepScope: ParsableCommand {
         commandName: "deepscope",
         abstract: "Shows what a convolutional network sees, live.",
         subcommands: [Run.self, Classify.self, Forward.self, Project.self, Render.self, Inspect.self, Devices.self,
-                      Bench.self, CaptureBench.self])
+                      Bench.self])
 
-    /// Runs a command, mapping failures to the contract's exit statuses: 2 for bad input (one sentence
-    /// on stderr naming the file, node or device at fault), 1 for failures of the machine or device.
+    /// Runs a command, mapping failures to the contract's exit statuses in one place
+    /// (`mainMappingErrors`): any `DeepScopeError` (every target's errors, and `UserError`) prints
+    /// its sentence on stderr and exits 2 for bad input, 1 for failures of the machine or device.
     static func main() {
         setvbuf(stdout, nil, _IOLBF, 0)
         #if arch(x86_64)
@@ -22,35 +25,24 @@ struct DeepScope: ParsableCommand {
             Foundation.exit(1)
         }
         #endif
-        do {
-            var command = try parseAsRoot()
-            try command.run()
-        } catch let error as UserError {
-            FileHandle.standardError.write(Data((error.message + "\n").utf8))
-            Foundation.exit(error.status)
-        } catch {
-            let code = exitCode(for: error)
-            if code == .success || code == .failure || error is ExitCode {
-                exit(withError: error)
-            }
-            // Usage errors (unknown option, missing argument) are bad input too: one line, and
-            // `--help` has the rest.
-            let sentence = message(for: error).split(separator: "\n").first.map(String.init) ?? "Invalid arguments."
-            FileHandle.standardError.write(Data((sentence + " (see --help)\n").utf8))
-            Foundation.exit(2)
-        }
+        mainMappingErrors()
     }
 }
 
-/// An error the user can act on: one sentence, and the exit status it maps to.
-struct UserError: Error {
+/// An error the command line raises itself: one sentence, and whose fault it is.
+struct UserError: DeepScopeError {
     var message: String
-    var status: Int32 = 2
+    var errorKind: ErrorKind
 
+    /// - Parameter status: the exit status it maps to: 2 (bad input, the default) or 1 (failure).
     init(_ message: String, status: Int32 = 2) {
         self.message = message
-        self.status = status
+        errorKind = status == 1 ? .failure : .badInput
     }
+
+    var description: String { message }
+    /// The exit status it maps to.
+    var status: Int32 { errorKind.exitStatus }
 
     /// Wraps any error thrown while reading user-supplied input as bad input.
     static func badInput(_ error: Error) -> UserError {

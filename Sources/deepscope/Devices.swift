@@ -25,20 +25,8 @@ struct Devices: ParsableCommand {
     }
 }
 
-/// Where V4L2 calls go: libv4l2, or — when `DEEPSCOPE_EMULATED_CAMERAS=N` is set — N emulated
-/// webcams at /dev/video0… (for demonstrations and end-to-end checks on machines without a camera).
+/// Where V4L2 calls go: libv4l2, the machine's cameras. (The emulated cameras are a test double:
+/// they live in the CaptureTesting target, which the product does not link.)
 enum CameraSystem {
-    static let current: any VideoDeviceSystem = {
-        let environment = ProcessInfo.processInfo.environment
-        guard let text = environment["DEEPSCOPE_EMULATED_CAMERAS"], let count = Int(text), count > 0 else {
-            return LibV4L2System()
-        }
-        let system = EmulatedVideoSystem()
-        for i in 0..<min(count, 16) {
-            var model = EmulatedCameraModel.webcam()
-            model.busInfo = "usb-emulated-\(i + 1)"
-            system.plug("/dev/video\(i)", model: model)
-        }
-        return system
-    }()
+    static let current: any VideoDeviceSystem = LibV4L2System()
 }

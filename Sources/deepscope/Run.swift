@@ -7,6 +7,7 @@ import Foundation
 import Interface
 import ModelIO
 import Recording
+import Support
 import Visualization
 
 struct Run: ParsableCommand {

@@ -1,5 +1,7 @@
 import Capture
+import CaptureTesting
 import Glibc
+import Support
 import Testing
 
 /// The capture thread against every fault the emulated camera can produce.

@@ -1,5 +1,6 @@
 import Capture
 import CV4L2
+import CaptureTesting
 import Glibc
 import Testing
 

@@ -1,6 +1,8 @@
 import Capture
+import CaptureTesting
 import Foundation
 import Imaging
+import Support
 import Testing
 
 @Suite("Image, folder and synthetic sources")

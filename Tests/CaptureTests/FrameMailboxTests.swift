@@ -1,5 +1,6 @@
 import Capture
 import Glibc
+import Support
 import Testing
 
 @Suite("Frame mailbox")

@@ -1,6 +1,7 @@
 import Capture
 import Foundation
 import Imaging
+import Support
 import Testing
 
 /// A fresh empty folder under the system's temporary folder.

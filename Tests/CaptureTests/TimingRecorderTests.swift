@@ -1,4 +1,5 @@
 import Capture
+import Support
 import Testing
 
 @Suite("Timing statistics")

@@ -1,5 +1,7 @@
 import Capture
+import CaptureTesting
 import Glibc
+import Support
 import Testing
 
 @Suite("V4L2 camera session")

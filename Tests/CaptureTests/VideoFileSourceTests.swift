@@ -1,5 +1,6 @@
 import Capture
 import Foundation
+import Support
 import Testing
 
 /// Test videos are made with the ffmpeg command in a temporary folder.

@@ -5,6 +5,7 @@ import Foundation
 import Imaging
 import Interface
 import ModelIO
+import Support
 import Synchronization
 import Testing
 import Visualization

@@ -1,10 +1,12 @@
 import Capture
+import CaptureTesting
 import Daemon
 import Engine
 import Foundation
 import Glibc
 import Imaging
 import ModelIO
+import Support
 import Testing
 
 /// A network small enough to run hundreds of times a second: global average pool → dense → softmax.

@@ -1,6 +1,7 @@
 import Capture
 import Daemon
 import Glibc
+import Support
 import Testing
 
 @Suite("Reports and log lines")

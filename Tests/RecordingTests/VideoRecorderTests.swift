@@ -1,6 +1,6 @@
-import Capture
 import Foundation
 import Recording
+import Support
 import Testing
 
 /// The recorder writes a playable MP4 under its name only when finished, and refuses bad paths.

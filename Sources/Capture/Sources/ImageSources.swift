@@ -1,6 +1,7 @@
 // Still images as frame sources: one image repeated, or a folder of images cycled.
 
 import Foundation
+import Support
 import Synchronization
 import Imaging
 

@@ -1,5 +1,7 @@
 // Frame timing for sources that are not clocked by hardware (files, the synthetic scene).
 
+import Support
+
 /// Releases one frame per interval, on a steady schedule that does not drift and does not burst
 /// after a pause.
 struct Pacer {

@@ -1,5 +1,7 @@
 // A moving test scene: the demo source when no camera exists, and a stand-in for one in tests.
 
+import Support
+
 /// A deterministic animated scene with the kinds of structure convolutional filters respond to:
 /// colour gradients, a scrolling checkerboard (high spatial frequencies), a card of dark "words"
 /// (text-like bars) scrolling upwards, a disc moving on a Lissajous curve, a bouncing framed

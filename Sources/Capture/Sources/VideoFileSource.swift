@@ -2,7 +2,9 @@
 // converts to RGB24. The file loops.
 
 import CFFmpeg
+import FFmpegSupport
 import Foundation
+import Support
 
 /// Frames of a video file, decoded in order and looped at the end, paced at the file's frame rate
 /// (or the `fps` asked for; 0 delivers frames as fast as possible).
@@ -61,7 +63,7 @@ public final class VideoFileSource: FrameSource, @unchecked Sendable {
         self.path = path
         self.options = options
         self.cacheBudget = cacheBudget
-        VideoFileSource.silenceLibraries
+        FFmpegLog.silence()
     }
 
     deinit {
@@ -69,9 +71,6 @@ public final class VideoFileSource: FrameSource, @unchecked Sendable {
         staging?.deallocate()
         cache?.deallocate()
     }
-
-    /// FFmpeg logs to stderr by default; errors are reported here, one sentence each.
-    private static let silenceLibraries: Void = { av_log_set_level(AV_LOG_QUIET) }()
 
     public var name: String { "video \(path)" }
     public var geometry: FrameGeometry { fixedGeometry! }
@@ -356,11 +355,4 @@ public final class VideoFileSource: FrameSource, @unchecked Sendable {
     }
 
     static func message(_ code: Int32) -> String { ffmpegErrorText(code) }
-}
-
-/// FFmpeg's text for an error code.
-public func ffmpegErrorText(_ code: Int32) -> String {
-    withUnsafeTemporaryAllocation(of: CChar.self, capacity: 128) { buffer in
-        String(cString: ds_av_error_string(code, buffer.baseAddress!, 128))
-    }
 }

@@ -5,6 +5,7 @@
 import Glibc
 #endif
 import CV4L2
+import Support
 
 /// Frame sizes a format offers at one step of VIDIOC_ENUM_FRAMESIZES.
 public enum CameraFrameSize: Sendable, Equatable {

@@ -4,6 +4,7 @@
 import Glibc
 #endif
 import CV4L2
+import Support
 
 /// A V4L2 ioctl request: its code and its name for messages.
 public struct V4L2Request: Sendable, Equatable, CustomStringConvertible {

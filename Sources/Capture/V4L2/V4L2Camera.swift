@@ -11,6 +11,7 @@
 import Glibc
 #endif
 import CV4L2
+import Support
 
 /// The format a camera session agreed on with the driver.
 public struct NegotiatedFormat: Sendable, Equatable, CustomStringConvertible {

@@ -61,7 +61,7 @@ func cString<T>(fromTuple tuple: T) -> String {
 }
 
 /// Writes `text` as a NUL-terminated C string into a fixed-size tuple field, truncating.
-func setCString<T>(_ tuple: inout T, _ text: String) {
+public func setCString<T>(_ tuple: inout T, _ text: String) {
     withUnsafeMutableBytes(of: &tuple) { raw in
         raw.initializeMemory(as: UInt8.self, repeating: 0)
         for (i, byte) in text.utf8.prefix(raw.count - 1).enumerated() { raw[i] = byte }
@@ -69,27 +69,27 @@ func setCString<T>(_ tuple: inout T, _ text: String) {
 }
 
 /// V4L2 constants as the unsigned types the structs use.
-enum V4L2 {
-    static let captureType = V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue
-    static let memoryMMap = V4L2_MEMORY_MMAP.rawValue
-    static let capVideoCapture = UInt32(truncatingIfNeeded: V4L2_CAP_VIDEO_CAPTURE)
-    static let capStreaming = UInt32(truncatingIfNeeded: V4L2_CAP_STREAMING)
-    static let capDeviceCaps = UInt32(truncatingIfNeeded: V4L2_CAP_DEVICE_CAPS)
-    static let capMetaCapture = UInt32(truncatingIfNeeded: V4L2_CAP_META_CAPTURE)
-    static let capTimePerFrame = UInt32(truncatingIfNeeded: V4L2_CAP_TIMEPERFRAME)
-    static let fieldNone = V4L2_FIELD_NONE.rawValue
-    static let fieldAny = V4L2_FIELD_ANY.rawValue
-    static let formatFlagEmulated = UInt32(truncatingIfNeeded: V4L2_FMT_FLAG_EMULATED)
-    static let bufferFlagMapped = UInt32(truncatingIfNeeded: V4L2_BUF_FLAG_MAPPED)
-    static let bufferFlagQueued = UInt32(truncatingIfNeeded: V4L2_BUF_FLAG_QUEUED)
-    static let bufferFlagDone = UInt32(truncatingIfNeeded: V4L2_BUF_FLAG_DONE)
-    static let bufferFlagError = UInt32(truncatingIfNeeded: V4L2_BUF_FLAG_ERROR)
-    static let bufferFlagTimestampMask = UInt32(truncatingIfNeeded: V4L2_BUF_FLAG_TIMESTAMP_MASK)
-    static let bufferFlagTimestampMonotonic = UInt32(truncatingIfNeeded: V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC)
-    static let frameSizeDiscrete = V4L2_FRMSIZE_TYPE_DISCRETE.rawValue
-    static let frameSizeContinuous = V4L2_FRMSIZE_TYPE_CONTINUOUS.rawValue
-    static let frameSizeStepwise = V4L2_FRMSIZE_TYPE_STEPWISE.rawValue
-    static let frameIntervalDiscrete = V4L2_FRMIVAL_TYPE_DISCRETE.rawValue
-    static let frameIntervalContinuous = V4L2_FRMIVAL_TYPE_CONTINUOUS.rawValue
-    static let frameIntervalStepwise = V4L2_FRMIVAL_TYPE_STEPWISE.rawValue
+public enum V4L2 {
+    public static let captureType = V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue
+    public static let memoryMMap = V4L2_MEMORY_MMAP.rawValue
+    public static let capVideoCapture = UInt32(truncatingIfNeeded: V4L2_CAP_VIDEO_CAPTURE)
+    public static let capStreaming = UInt32(truncatingIfNeeded: V4L2_CAP_STREAMING)
+    public static let capDeviceCaps = UInt32(truncatingIfNeeded: V4L2_CAP_DEVICE_CAPS)
+    public static let capMetaCapture = UInt32(truncatingIfNeeded: V4L2_CAP_META_CAPTURE)
+    public static let capTimePerFrame = UInt32(truncatingIfNeeded: V4L2_CAP_TIMEPERFRAME)
+    public static let fieldNone = V4L2_FIELD_NONE.rawValue
+    public static let fieldAny = V4L2_FIELD_ANY.rawValue
+    public static let formatFlagEmulated = UInt32(truncatingIfNeeded: V4L2_FMT_FLAG_EMULATED)
+    public static let bufferFlagMapped = UInt32(truncatingIfNeeded: V4L2_BUF_FLAG_MAPPED)
+    public static let bufferFlagQueued = UInt32(truncatingIfNeeded: V4L2_BUF_FLAG_QUEUED)
+    public static let bufferFlagDone = UInt32(truncatingIfNeeded: V4L2_BUF_FLAG_DONE)
+    public static let bufferFlagError = UInt32(truncatingIfNeeded: V4L2_BUF_FLAG_ERROR)
+    public static let bufferFlagTimestampMask = UInt32(truncatingIfNeeded: V4L2_BUF_FLAG_TIMESTAMP_MASK)
+    public static let bufferFlagTimestampMonotonic = UInt32(truncatingIfNeeded: V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC)
+    public static let frameSizeDiscrete = V4L2_FRMSIZE_TYPE_DISCRETE.rawValue
+    public static let frameSizeContinuous = V4L2_FRMSIZE_TYPE_CONTINUOUS.rawValue
+    public static let frameSizeStepwise = V4L2_FRMSIZE_TYPE_STEPWISE.rawValue
+    public static let frameIntervalDiscrete = V4L2_FRMIVAL_TYPE_DISCRETE.rawValue
+    public static let frameIntervalContinuous = V4L2_FRMIVAL_TYPE_CONTINUOUS.rawValue
+    public static let frameIntervalStepwise = V4L2_FRMIVAL_TYPE_STEPWISE.rawValue
 }

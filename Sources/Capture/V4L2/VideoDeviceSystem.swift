@@ -81,7 +81,7 @@ public final class LibV4L2System: VideoDeviceSystem {
 }
 
 /// Sorts device paths so that numbered suffixes compare as numbers (video2 < video10).
-func sortDeviceNodes(_ paths: [String]) -> [String] {
+public func sortDeviceNodes(_ paths: [String]) -> [String] {
     func key(_ path: String) -> (String, Int) {
         let digits = path.reversed().prefix { $0.isNumber }
         let stem = String(path.dropLast(digits.count))

@@ -1,5 +1,7 @@
 // What an emulated camera offers: formats, sizes, frame rates, and the driver quirks to follow.
 
+import Capture
+
 /// A camera for `EmulatedVideoSystem` to emulate.
 public struct EmulatedCameraModel: Sendable {
     /// One frame size and the frame rates offered at it.

@@ -1,13 +1,21 @@
+// The capture benchmark: an executable of its own, because it runs the emulated V4L2 camera, a
+// test double that the product `deepscope` does not contain.
+
 import ArgumentParser
 import CAllocationCounter
 import Capture
+import CaptureTesting
+import CommandLineSupport
 import Daemon
 import Foundation
 import ModelIO
+import Support
 
+/// `deepscope-bench-capture`: source → mailbox throughput, CPU and allocations per frame.
+@main
 struct CaptureBench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench-capture",
+        commandName: "deepscope-bench-capture",
         abstract: "Measures the capture path, source to mailbox: frames per second, CPU time and allocations per frame.",
         discussion: """
             Runs the capture thread flat out (no pacing) on an emulated V4L2 camera and on video files \
@@ -38,8 +46,20 @@ struct CaptureBench: ParsableCommand {
         var allocationsPerFrame: Double? { allocations.map { frames > 0 ? Double($0) / Double(frames) : 0 } }
     }
 
+    /// A bad option value: one sentence, exit status 2.
+    struct OptionError: DeepScopeError {
+        var description: String
+        var errorKind: ErrorKind { .badInput }
+    }
+
+    /// Runs the benchmark, mapping errors to stderr and exit statuses as `deepscope` does.
+    static func main() {
+        setvbuf(stdout, nil, _IOLBF, 0)
+        mainMappingErrors()
+    }
+
     func run() throws {
-        guard seconds > 0 && seconds <= 600 else { throw UserError("--seconds must be between 0 and 600, got \(seconds).") }
+        guard seconds > 0 && seconds <= 600 else { throw OptionError(description: "--seconds must be between 0 and 600, got \(seconds).") }
         let counting = ds_allocation_counter_active() != 0
         if !json {
             print("capture to mailbox, \(String(format: "%.1f", seconds)) s per case" + (counting ? "" : " (allocations not counted)"))
@@ -54,7 +74,9 @@ struct CaptureBench: ParsableCommand {
                     "cpu_ms_per_frame": (row.cpuMillisecondsPerFrame * 1000).rounded() / 1000,
                 ]
                 object["allocations_per_frame"] = counting ? row.allocationsPerFrame.map { ($0 * 100).rounded() / 100 } as Any : NSNull()
-                if let line = try? JSONLine.encode(object) { print(line) }
+                if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) {
+                    print(String(decoding: data, as: UTF8.self))
+                }
             } else {
                 let allocations = counting ? row.allocationsPerFrame.map { String(format: "%.2f", $0) } ?? "-" : "-"
                 let name = row.name.padding(toLength: 44, withPad: " ", startingAt: 0)
@@ -102,9 +124,7 @@ struct CaptureBench: ParsableCommand {
 
     /// Opens `source`, runs a capture thread on it into a mailbox nobody reads, and measures.
     private func measure(_ source: any FrameSource, name: String) throws -> Row {
-        do { try source.open() } catch {
-            throw UserError(error.description, status: error.isBadInput ? 2 : 1)
-        }
+        try source.open()
         let mailbox = FrameMailbox(geometry: source.geometry)
         let capture = CaptureThread(source: source, mailbox: mailbox)
         capture.start()

@@ -1,0 +1,8 @@
+// Daemon errors as the command line reports them (see `DeepScopeError`).
+
+import Support
+
+/// A model whose input or output the pipeline cannot use: a problem of the model given.
+extension PipelineError: DeepScopeError {
+    public var errorKind: ErrorKind { .badInput }
+}
