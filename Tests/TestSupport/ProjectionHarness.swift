@@ -17,13 +17,14 @@ public final class ProjectionHarness {
         forward(input)
     }
 
-    /// Writes `input` and runs the forward pass.
+    /// Writes `input`, runs the forward pass and materializes every layer (the tests read any).
     public func forward(_ input: [Float]) {
         precondition(network.input.count == input.count,
                      "input has \(input.count) values, the graph wants \(network.input.count)")
         self.input = input
         _ = network.input.update(fromContentsOf: input)
         network.forward()
+        network.materializeAll()
     }
 
     /// The value named `name` (a precondition failure when there is none).
