@@ -3,6 +3,12 @@
 /// Padded positions never win a max and, unless `countIncludePad`, do not count in an average;
 /// ceil-mode overhang past the bottom/right padding never counts at all.
 enum Pool {
+    /// The planes (N·C) of a pooling layer and their input and output sizes.
+    struct Geometry {
+        let planes: Int, h: Int, w: Int, oh: Int, ow: Int
+        init(input s: Shape, output o: Shape) { (planes, h, w, oh, ow) = (s[0] * s[1], s[2], s[3], o[2], o[3]) }
+    }
+
     /// Max pooling of one plane. When `switches` is given, records for each output the flat index
     /// (y·w + x) of the first maximum of its window in row-major order — the deconvnet's switch.
     static func max(_ x: UnsafePointer<Float>, h: Int, w: Int, window win: Window, oh: Int, ow: Int,

@@ -6,17 +6,11 @@ struct ClipOp: Op {
     var kindName: String { "Clip" }
     var epilogue: FusedActivation? { .clip(lo: lo, hi: hi) }
 
-    func outputShape(_ check: ShapeCheck) throws -> Shape {
-        try check.inputs(1)
-        return check.first
-    }
+    func outputShape(_ check: ShapeCheck) throws -> Shape { try check.sameShape() }
 
     func forward(_ context: ForwardContext) -> ForwardPlan {
         let lo = lo, hi = hi
-        return ForwardPlan { b in
-            let x = b.x, y = b.output
-            return Work.flat(context.output.count) { s, e in Elementwise.clip(x + s, y + s, e - s, lo: lo, hi: hi) }
-        }
+        return .elementwise(context.output.count) { x, y, n in Elementwise.clip(x, y, n, lo: lo, hi: hi) }
     }
 
     /// | `gradient` g·[lo < x < hi] | `deconv` max(g, 0) when lo = 0, else g·[lo < x < hi] |

@@ -6,17 +6,11 @@ struct LeakyReluOp: Op {
     var kindName: String { "LeakyRelu" }
     var epilogue: FusedActivation? { .leakyRelu(alpha: alpha) }
 
-    func outputShape(_ check: ShapeCheck) throws -> Shape {
-        try check.inputs(1)
-        return check.first
-    }
+    func outputShape(_ check: ShapeCheck) throws -> Shape { try check.sameShape() }
 
     func forward(_ context: ForwardContext) -> ForwardPlan {
         let a = alpha
-        return ForwardPlan { b in
-            let x = b.x, y = b.output
-            return Work.flat(context.output.count) { s, e in Elementwise.leakyRelu(x + s, y + s, e - s, alpha: a) }
-        }
+        return .elementwise(context.output.count) { x, y, n in Elementwise.leakyRelu(x, y, n, alpha: a) }
     }
 
     /// | `gradient` g·(x > 0 ? 1 : a) | `deconv` g > 0 ? g : a·g | `guided` g·[g > 0]·(x > 0 ? 1 : a) |.

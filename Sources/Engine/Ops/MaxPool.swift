@@ -8,12 +8,12 @@ struct MaxPoolOp: Op {
     func outputShape(_ check: ShapeCheck) throws -> Shape { try Pool.outputShape(check, window: window) }
 
     func forward(_ context: ForwardContext) -> ForwardPlan {
-        let s = context.inputs[0], o = context.output
-        let (c, h, w, oh, ow) = (s[0] * s[1], s[2], s[3], o[2], o[3])
+        let g = Pool.Geometry(input: context.inputs[0], output: context.output)
+        let (h, w, oh, ow) = (g.h, g.w, g.oh, g.ow)
         let win = window
-        return ForwardPlan(switches: o.count) { b in
+        return ForwardPlan(switches: context.output.count) { b in
             let x = b.x, y = b.output, sw = b.switches!
-            return Work(tasks: c) { p, _ in
+            return Work(tasks: g.planes) { p, _ in
                 Pool.max(x + p * h * w, h: h, w: w, window: win, oh: oh, ow: ow, y + p * oh * ow,
                          switches: sw + p * oh * ow)
             }
@@ -23,11 +23,10 @@ struct MaxPoolOp: Op {
     /// Routes each output's gradient to its switch, in every mode (padding never wins).
     func backward(_ c: BackwardContext) -> [Work] {
         let sw = c.switches!
-        let out = c.outputShape, input = c.inputShape
-        let planes = out[0] * out[1]
-        let outPlane = out[2] * out[3], inPlane = input[2] * input[3]
+        let g = Pool.Geometry(input: c.inputShape, output: c.outputShape)
+        let outPlane = g.oh * g.ow, inPlane = g.h * g.w
         let gx = c.gx, gy = c.gy, set = c.set
-        return [Work(tasks: planes) { p, _ in
+        return [Work(tasks: g.planes) { p, _ in
             if set { (gx + p * inPlane).update(repeating: 0, count: inPlane) }
             for i in 0..<outPlane {
                 let k = Int(sw[p * outPlane + i])

@@ -68,6 +68,12 @@ struct ShapeCheck {
         guard inputs.count == n else { throw fail("\(kind) takes \(n) input(s), got \(inputs.count)") }
     }
 
+    /// One input, whose shape the output keeps (elementwise ops).
+    func sameShape() throws -> Shape {
+        try inputs(1)
+        return first
+    }
+
     /// The first input as NCHW, or throws.
     func nchw() throws -> (n: Int, c: Int, h: Int, w: Int) {
         guard let s = inputs.first, s.rank == 4 else {
@@ -97,6 +103,17 @@ struct ForwardPlan {
     var scratchPerThread = 0
     /// The step's work over fixed addresses.
     var build: (ForwardBinding) -> Work
+}
+
+extension ForwardPlan {
+    /// An elementwise step over `count` elements: `kernel(x + s, y + s, n)` on flat chunks.
+    static func elementwise(_ count: Int,
+                            _ kernel: @escaping (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) -> ForwardPlan {
+        ForwardPlan { b in
+            let x = b.x, y = b.output
+            return Work.flat(count) { s, e in kernel(x + s, y + s, e - s) }
+        }
+    }
 }
 
 /// The addresses a forward step's work runs on, fixed for the network's lifetime.

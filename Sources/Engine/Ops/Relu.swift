@@ -3,16 +3,10 @@ struct ReluOp: Op {
     var kindName: String { "Relu" }
     var epilogue: FusedActivation? { .relu }
 
-    func outputShape(_ check: ShapeCheck) throws -> Shape {
-        try check.inputs(1)
-        return check.first
-    }
+    func outputShape(_ check: ShapeCheck) throws -> Shape { try check.sameShape() }
 
     func forward(_ context: ForwardContext) -> ForwardPlan {
-        ForwardPlan { b in
-            let x = b.x, y = b.output
-            return Work.flat(context.output.count) { s, e in Elementwise.relu(x + s, y + s, e - s) }
-        }
+        .elementwise(context.output.count) { x, y, n in Elementwise.relu(x, y, n) }
     }
 
     /// | `gradient` g·[x > 0] | `deconv` max(g, 0) | `guided` g·[x > 0]·[g > 0] |, with x > 0 exactly

@@ -1,22 +1,10 @@
 /// Sigmoid: y = 1 / (1 + e^−x).
 struct SigmoidOp: Op {
     var kindName: String { "Sigmoid" }
-
-    func outputShape(_ check: ShapeCheck) throws -> Shape {
-        try check.inputs(1)
-        return check.first
-    }
-
+    func outputShape(_ check: ShapeCheck) throws -> Shape { try check.sameShape() }
     func forward(_ context: ForwardContext) -> ForwardPlan {
-        ForwardPlan { b in
-            let x = b.x, y = b.output
-            return Work.flat(context.output.count) { s, e in Elementwise.sigmoid(x + s, y + s, e - s) }
-        }
+        .elementwise(context.output.count) { x, y, n in Elementwise.sigmoid(x, y, n) }
     }
-
     /// The local derivative y·(1 − y) at the forward output, in every mode.
-    func backward(_ c: BackwardContext) -> [Work] {
-        let gx = c.gx, gy = c.gy, y = c.output, set = c.set
-        return [Work.flat(c.count) { s, e in for i in s..<e { put(gx + i, gy[i] * y[i] * (1 - y[i]), set) } }]
-    }
+    func backward(_ c: BackwardContext) -> [Work] { [c.localDerivative { y in y * (1 - y) }] }
 }

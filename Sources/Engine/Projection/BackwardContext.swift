@@ -56,6 +56,13 @@ final class BackwardContext {
     var count: Int { outputShape.count }
     var inputShape: Shape { inputShapes[0] }
 
+    /// The rule of a smooth elementwise op, the same in every mode: gx = gy · f′, with the
+    /// derivative `derivative(y)` taken at the forward output.
+    func localDerivative(_ derivative: @escaping (Float) -> Float) -> Work {
+        let gx = gx, gy = gy, y = output, set = set
+        return Work.flat(count) { s, e in for i in s..<e { put(gx + i, gy[i] * derivative(y[i]), set) } }
+    }
+
     /// The forward activation of input `i`.
     func input(_ i: Int) -> UnsafePointer<Float> {
         reads.append(inputValues[i])
