@@ -36,6 +36,13 @@ public struct Window: Hashable, Sendable {
               let ow = out(w, kernelW, strideW, dilationW, padLeft, padRight) else { return nil }
         return (oh, ow)
     }
+
+    /// A 1×1, stride-1, unpadded window: the convolution is a plain matrix product over the input,
+    /// and so is its transpose.
+    public var isPointwise: Bool {
+        kernelH == 1 && kernelW == 1 && strideH == 1 && strideW == 1
+            && padTop == 0 && padLeft == 0 && padBottom == 0 && padRight == 0
+    }
 }
 
 /// A convolution's parameters. Weights are OIHW: [outChannels, inChannels / groups, kH, kW].
@@ -54,6 +61,10 @@ public struct Convolution: Sendable {
         self.weight = weight
         self.bias = bias ?? [Float](repeating: 0, count: outChannels)
     }
+
+    /// One input channel per group and one output channel per group: each channel is filtered on
+    /// its own (the direct per-channel kernels run it, forward and backward).
+    public var isDepthwise: Bool { inChannelsPerGroup == 1 && groups == outChannels }
 }
 
 /// A fully connected layer y = x · Wᵀ + b with W stored [outFeatures, inFeatures].
@@ -78,8 +89,9 @@ public struct LocalResponseNorm: Hashable, Sendable {
     }
 }
 
-/// Every operation the engine runs. Parameters (weights) live in the operation; tensors flowing
-/// between operations are graph values.
+/// Every operation the engine runs: the registry of ops. Parameters (weights) live in the
+/// operation; tensors flowing between operations are graph values. Each case's rules (shape,
+/// forward plan, backward rules, receptive field, cost) are in its own file under `Ops/`.
 public enum Operation: Sendable {
     /// Input 0: NCHW. The output is NCHW.
     case conv(Convolution)
@@ -90,6 +102,7 @@ public enum Operation: Sendable {
     case clip(lo: Float, hi: Float)
     case leakyRelu(alpha: Float)
     case sigmoid
+    case tanh
     case maxPool(Window)
     case averagePool(Window, countIncludePad: Bool)
     case globalAveragePool
@@ -107,27 +120,34 @@ public enum Operation: Sendable {
     /// Constant padding: `begins` and `ends` per dimension.
     case pad(begins: [Int], ends: [Int], value: Float)
 
-    /// The ONNX-like name of the operation, for messages and `inspect`.
-    public var kindName: String {
+    /// The op that implements this case: the one place that maps cases to op types.
+    var rules: any Op {
         switch self {
-        case .conv(let c): return c.groups == 1 ? "Conv" : (c.groups == c.outChannels && c.inChannelsPerGroup == 1 ? "DepthwiseConv" : "GroupConv")
-        case .batchNorm: return "BatchNormalization"
-        case .relu: return "Relu"
-        case .clip: return "Clip"
-        case .leakyRelu: return "LeakyRelu"
-        case .sigmoid: return "Sigmoid"
-        case .maxPool: return "MaxPool"
-        case .averagePool: return "AveragePool"
-        case .globalAveragePool: return "GlobalAveragePool"
-        case .lrn: return "LRN"
-        case .add: return "Add"
-        case .mul: return "Mul"
-        case .concat: return "Concat"
-        case .reshape: return "Reshape"
-        case .dense: return "Gemm"
-        case .identity: return "Identity"
-        case .softmax: return "Softmax"
-        case .pad: return "Pad"
+        case .conv(let c): return ConvOp(conv: c)
+        case .batchNorm(let scale, let shift): return BatchNormOp(scale: scale, shift: shift)
+        case .relu: return ReluOp()
+        case .clip(let lo, let hi): return ClipOp(lo: lo, hi: hi)
+        case .leakyRelu(let a): return LeakyReluOp(alpha: a)
+        case .sigmoid: return SigmoidOp()
+        case .tanh: return TanhOp()
+        case .maxPool(let w): return MaxPoolOp(window: w)
+        case .averagePool(let w, let inc): return AveragePoolOp(window: w, countIncludePad: inc)
+        case .globalAveragePool: return GlobalAveragePoolOp()
+        case .lrn(let p): return LRNOp(parameters: p)
+        case .add: return AddOp()
+        case .mul: return MulOp()
+        case .concat(let axis): return ConcatOp(axis: axis)
+        case .reshape(let s): return ReshapeOp(target: s)
+        case .dense(let d): return DenseOp(dense: d)
+        case .identity: return IdentityOp()
+        case .softmax(let axis): return SoftmaxOp(axis: axis)
+        case .pad(let b, let e, let v): return PadOp(begins: b, ends: e, value: v)
         }
     }
+
+    /// The ONNX-like name of the operation, for messages and `inspect`.
+    public var kindName: String { rules.kindName }
+
+    /// Multiply-adds and parameters of one run producing `output`, for `inspect`.
+    public func cost(output: Shape) -> OpCost { rules.cost(output: output) }
 }

@@ -28,36 +28,19 @@ public struct ReceptiveField: Sendable, Equatable {
                                    sizeY: Double(ih), sizeX: Double(iw))
         for node in graph.nodes {
             let inputs = node.inputs.compactMap { rf[$0] }
-            guard let first = inputs.first else { continue }
-            func windowed(_ w: Window) -> ReceptiveField {
-                let kh = Double((w.kernelH - 1) * w.dilationH + 1), kw = Double((w.kernelW - 1) * w.dilationW + 1)
-                return ReceptiveField(startY: first.startY + ((kh - 1) / 2 - Double(w.padTop)) * first.jumpY,
-                                      startX: first.startX + ((kw - 1) / 2 - Double(w.padLeft)) * first.jumpX,
-                                      jumpY: first.jumpY * Double(w.strideH), jumpX: first.jumpX * Double(w.strideW),
-                                      sizeY: first.sizeY + (kh - 1) * first.jumpY, sizeX: first.sizeX + (kw - 1) * first.jumpX)
-            }
-            switch node.op {
-            case .conv(let c): rf[node.output] = windowed(c.window)
-            case .maxPool(let w), .averagePool(let w, _): rf[node.output] = windowed(w)
-            case .globalAveragePool, .dense, .softmax: rf[node.output] = whole
-            case .reshape:
-                rf[node.output] = graph.values[node.output].shape.rank == 4 ? first : whole
-            case .pad(let begins, _, _):
-                var r = first
-                if begins.count == 4 {
-                    r.startY -= Double(begins[2]) * r.jumpY
-                    r.startX -= Double(begins[3]) * r.jumpX
-                }
-                rf[node.output] = r
-            case .add, .mul, .concat:
-                // Every path counts: the widest window (the branches share the same grid).
-                var r = first
-                for other in inputs.dropFirst() where other.sizeY * other.sizeX > r.sizeY * r.sizeX { r = other }
-                rf[node.output] = r
-            case .batchNorm, .relu, .clip, .leakyRelu, .sigmoid, .lrn, .identity:
-                rf[node.output] = first
-            }
+            guard !inputs.isEmpty else { continue }
+            rf[node.output] = node.op.rules.receptiveField(
+                FieldContext(inputs: inputs, output: graph.values[node.output].shape, whole: whole))
         }
         return rf
+    }
+
+    /// The field after a convolution or pooling window over a map with this field.
+    func through(_ w: Window) -> ReceptiveField {
+        let kh = Double((w.kernelH - 1) * w.dilationH + 1), kw = Double((w.kernelW - 1) * w.dilationW + 1)
+        return ReceptiveField(startY: startY + ((kh - 1) / 2 - Double(w.padTop)) * jumpY,
+                              startX: startX + ((kw - 1) / 2 - Double(w.padLeft)) * jumpX,
+                              jumpY: jumpY * Double(w.strideH), jumpX: jumpX * Double(w.strideW),
+                              sizeY: sizeY + (kh - 1) * jumpY, sizeX: sizeX + (kw - 1) * jumpX)
     }
 }

@@ -144,7 +144,7 @@ struct ONNXImporter {
     }
 
     static let supported: Set<String> = [
-        "Conv", "BatchNormalization", "Relu", "Clip", "LeakyRelu", "Sigmoid", "MaxPool", "AveragePool",
+        "Conv", "BatchNormalization", "Relu", "Clip", "LeakyRelu", "Sigmoid", "Tanh", "MaxPool", "AveragePool",
         "GlobalAveragePool", "LRN", "Add", "Mul", "Concat", "Flatten", "Reshape", "Gemm", "MatMul",
         "Dropout", "Identity", "Softmax", "Pad", "Constant",
     ]
@@ -251,6 +251,8 @@ struct ONNXImporter {
             try add(out, .relu, [try value(node, 0)])
         case "Sigmoid":
             try add(out, .sigmoid, [try value(node, 0)])
+        case "Tanh":
+            try add(out, .tanh, [try value(node, 0)])
         case "LeakyRelu":
             try add(out, .leakyRelu(alpha: try a.float("alpha", default: 0.01)), [try value(node, 0)])
         case "Clip":

@@ -128,6 +128,7 @@ public final class SnapshotBuilder: @unchecked Sendable {
     public func mostActiveChannel(layer index: Int) -> Int {
         let v = layers[index]
         let (c, h, w) = network.graph.values[v].shape.chw
+        network.materialize(v)
         let a = network.buffer(v)
         var best = 0, top = -Float.infinity
         for ch in 0..<c {
@@ -193,6 +194,7 @@ public final class SnapshotBuilder: @unchecked Sendable {
         let v = layers[s.layer]
         let shape = graph.values[v].shape
         let (c, h, w) = shape.chw
+        network.materialize(v)
         snapshot.setActivations(UnsafeBufferPointer(network.buffer(v)), channels: c, height: h, width: w)
         snapshot.gridShowsGradient = false
         snapshot.layer = s.layer

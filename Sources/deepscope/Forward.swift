@@ -19,6 +19,7 @@ struct Forward: ParsableCommand {
         let (model, network) = try options.load()
         try loadInput(path: input, into: network, model: model)
         network.forward()
+        network.materializeAll()
 
         let dir = URL(fileURLWithPath: dump)
         do {

@@ -66,20 +66,8 @@ struct LayerCost {
     var parameters: Int
 
     init(node: Node, graph: Graph) {
-        let outputs = graph.values[node.output].shape.count
-        switch node.op {
-        case .conv(let c):
-            parameters = c.weight.count + c.bias.count
-            macs = outputs * c.inChannelsPerGroup * c.window.kernelH * c.window.kernelW
-        case .dense(let d):
-            parameters = d.weight.count + d.bias.count
-            macs = (outputs / d.outFeatures) * d.weight.count
-        case .batchNorm(let s, let t):
-            parameters = s.count + t.count
-            macs = outputs
-        default:
-            parameters = 0
-            macs = 0
-        }
+        let cost = node.op.cost(output: graph.values[node.output].shape)
+        macs = cost.macs
+        parameters = cost.parameters
     }
 }

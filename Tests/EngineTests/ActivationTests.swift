@@ -22,6 +22,7 @@ let activationCases: [ActivationCase] = [
     ActivationCase(testDescription: "LeakyRelu(0.01)", op: .leakyRelu(alpha: 0.01)) { Reference.leakyRelu($0, alpha: 0.01) },
     ActivationCase(testDescription: "LeakyRelu(0.3)", op: .leakyRelu(alpha: 0.3)) { Reference.leakyRelu($0, alpha: 0.3) },
     ActivationCase(testDescription: "Sigmoid", op: .sigmoid, reference: Reference.sigmoid),
+    ActivationCase(testDescription: "Tanh", op: .tanh, reference: Reference.tanh),
     ActivationCase(testDescription: "Identity", op: .identity) { $0 },
 ]
 
@@ -44,12 +45,13 @@ struct ActivationTests {
         #expect(run.output.allSatisfy { !$0.isNaN })
     }
 
-    /// Infinite inputs follow the definitions (Sigmoid saturates, Relu(−∞) = 0, Clip clamps).
+    /// Infinite inputs follow the definitions (Sigmoid and Tanh saturate, Relu(−∞) = 0, Clip clamps).
     @Test func infiniteInputs() throws {
         let x: [Float] = [-.infinity, .infinity, 0, -3]
         let cases: [(Operation, [Float])] = [
             (.relu, [0, .infinity, 0, 0]),
             (.sigmoid, [0, 1, 0.5, 0.047425873 /* 1 / (1 + e³) */]),
+            (.tanh, [-1, 1, 0, -0.9950548 /* tanh(−3) */]),
             (.clip(lo: -1, hi: 2), [-1, 2, 0, -1]),
             (.clip(lo: -.infinity, hi: .infinity), [-.infinity, .infinity, 0, -3]),
             (.leakyRelu(alpha: 0.5), [-.infinity, .infinity, 0, -1.5]),

@@ -106,7 +106,8 @@ struct EndToEndTests {
         let graph = try net.graph(fold: true)
         let network = Network(graph: graph, threads: threads)
         func snapshot() -> [[Float]] {
-            graph.values.indices.filter { graph.values[$0].constant == nil }.map { Array(network.buffer($0)) }
+            network.materializeAll()
+            return graph.values.indices.filter { graph.values[$0].constant == nil }.map { Array(network.buffer($0)) }
         }
         let x1 = SmallNetwork.input("first"), x2 = SmallNetwork.input("second")
         _ = network.input.update(fromContentsOf: x1)
@@ -118,6 +119,7 @@ struct EndToEndTests {
         _ = network.input.update(fromContentsOf: x2)
         network.forward()
         let expected = net.reference(x2)
+        network.materializeAll()
         for name in ["stem_bn", "pool", "residual", "concat", "prob"] {
             let ours = try #require(network.buffer(named: name))
             #expect(maxRelativeError(Array(ours), expected[name]!.data) <= 2e-5, "\(name)")

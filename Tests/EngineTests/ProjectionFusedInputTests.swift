@@ -3,7 +3,8 @@ import TestSupport
 import Testing
 
 /// A LeakyRelu with a negative slope reads its input (y > 0 no longer tells x > 0), and after a
-/// convolution that input is the fused pair's pre-activation output, recomputed only on demand.
+/// convolution that input is the fused pair's pre-activation output, computed only when
+/// materialized.
 @Suite("Projection: rectifiers reading a fused convolution's output")
 struct ProjectionFusedInputTests {
     /// Large enough that the rectifier's backward step runs as several tasks (over 8192 elements),
@@ -12,7 +13,7 @@ struct ProjectionFusedInputTests {
     /// With two threads this used to hang: the first task of the LeakyRelu's backward step
     /// recomputed the convolution's output through `Network.buffer`, which runs a `parallelFor` on
     /// the same (non-reentrant) pool from inside the running loop, while the other tasks could
-    /// already read that output before it was recomputed. The projector now recomputes it before
+    /// already read that output before it was recomputed. The projector now materializes it before
     /// the backward pass starts.
     @Test(.timeLimit(.minutes(1)), arguments: [1, 2])
     func negativeSlopeLeakyReluOverManyTasks(threads: Int) throws {
@@ -30,12 +31,12 @@ struct ProjectionFusedInputTests {
         for frame in 0..<4 {
             var g = rng("frame \(frame)")
             harness.forward(normalFloats(net.input.reduce(1, *), using: &g))
-            // Reading every value recomputes the convolution's output for the naive pass; the
-            // forward pass before each projection leaves it to be recomputed again.
+            // The harness materializes every value for the naive pass; the forward pass before
+            // each projection leaves the convolution's output for the projector to materialize.
             let values = harness.allValues()
             for mode in [ProjectionMode.gradient, .guided] {
                 for at in [(y: 20, x: 13), nil] as [(y: Int, x: Int)?] {
-                    harness.forward(harness.input)
+                    harness.forward(harness.input, materializing: false)
                     let ours = try harness.project(act, channel: 5, at: at, mode: mode)
                     let naive = NaiveProjection.project(graph: graph, values: values, target: act, channel: 5,
                                                         at: at, mode: mode).map(Float.init)

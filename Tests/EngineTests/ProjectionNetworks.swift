@@ -222,6 +222,10 @@ let projectionOpNets: [ProjectionNet] = [
     ProjectionNet("Conv + Sigmoid", [1, 3, 6, 6]) { b, x in
         try b.node("y", .sigmoid, [try b.conv("conv", x, out: 4, pads: [1, 1, 1, 1], gain: 2)])
     },
+    ProjectionNet("Conv + Tanh + Conv", [1, 3, 6, 6], targets: ["t", "y"]) { b, x in
+        let t = try b.node("t", .tanh, [try b.conv("conv", x, out: 4, pads: [1, 1, 1, 1])])
+        return try b.conv("y", t, out: 3, pads: [1, 1, 1, 1])
+    },
     // Pooling.
     ProjectionNet("MaxPool 2×2 after Relu", [1, 3, 8, 8], targets: ["pool"]) { b, x in
         let r = try b.node("relu", .relu, [try b.conv("conv", x, out: 3, pads: [1, 1, 1, 1])])

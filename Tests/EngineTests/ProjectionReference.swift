@@ -103,6 +103,12 @@ enum NaiveProjection {
                 gx[i] = gy[i] * s * (1 - s)
             }
 
+        case .tanh:
+            for i in 0..<x.count {
+                let t = Foundation.tanh(x[i])
+                gx[i] = gy[i] * (1 - t * t)
+            }
+
         case .identity, .reshape:
             gx = gy
 
@@ -249,6 +255,8 @@ enum NaiveProjection {
                 for i in 0..<y.count { y[i] = x[i] > 0 ? x[i] : Double(a) * x[i]; decisions.append(x[i] > 0 ? 1 : 0) }
             case .sigmoid:
                 for i in 0..<y.count { y[i] = 1 / (1 + exp(-x[i])) }
+            case .tanh:
+                for i in 0..<y.count { y[i] = Foundation.tanh(x[i]) }
             case .identity, .reshape:
                 y = x
             case .maxPool(let win):

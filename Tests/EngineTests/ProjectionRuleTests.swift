@@ -78,6 +78,7 @@ struct ProjectionRuleTests {
         OpCase(name: "LeakyRelu(0)", op: .leakyRelu(alpha: 0), input: [1, 3, 5, 6]),
         OpCase(name: "LeakyRelu(-0.4)", op: .leakyRelu(alpha: -0.4), input: [1, 3, 5, 6]),
         OpCase(name: "Sigmoid", op: .sigmoid, input: [1, 3, 5, 6]),
+        OpCase(name: "Tanh", op: .tanh, input: [1, 3, 5, 6]),
         OpCase(name: "Softmax axis 1", op: .softmax(axis: 1), input: [1, 3, 5, 6]),
         OpCase(name: "Softmax axis 3", op: .softmax(axis: 3), input: [1, 3, 5, 6]),
         OpCase(name: "LRN", op: .lrn(LocalResponseNorm(size: 5, alpha: 0.4, beta: 0.75, bias: 1)), input: [1, 7, 3, 4]),

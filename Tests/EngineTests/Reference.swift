@@ -180,6 +180,16 @@ enum Reference {
     /// ONNX LeakyRelu: x for x ≥ 0, alpha · x otherwise.
     static func leakyRelu(_ x: Tensor, alpha: Float) -> Tensor { map(x) { $0 >= 0 ? $0 : alpha * $0 } }
     static func sigmoid(_ x: Tensor) -> Tensor { map(x) { Float(1 / (1 + exp(-Double($0)))) } }
+    /// tanh(x) = (e^x − e^−x) / (e^x + e^−x), in double precision from its definition (saturating
+    /// to ±1 where the exponentials overflow).
+    static func tanh(_ x: Tensor) -> Tensor {
+        map(x) {
+            let v = Double($0)
+            if abs(v) > 20 { return v > 0 ? 1 : -1 }
+            let p = exp(v), m = exp(-v)
+            return Float((p - m) / (p + m))
+        }
+    }
 
     // MARK: - Pooling
 

@@ -164,6 +164,10 @@ func pads(_ w: Window) -> [Int] { [w.padTop, w.padLeft, w.padBottom, w.padRight]
         guard case .sigmoid = try single("Sigmoid") else { Issue.record("Sigmoid"); return }
     }
 
+    @Test func tanh() throws {
+        guard case .tanh = try single("Tanh") else { Issue.record("Tanh"); return }
+    }
+
     @Test func leakyReluAlpha() throws {
         guard case .leakyRelu(let a) = try single("LeakyRelu") else { Issue.record("LeakyRelu"); return }
         #expect(a == 0.01)

@@ -53,7 +53,7 @@ public struct NetworkRun: Sendable {
 }
 
 /// Plans `graph` once for each thread count, writes `input`, fills every node's output with NaN,
-/// runs `forward()` once and collects every value's contents.
+/// runs `forward()` once, materializes every layer and collects every value's contents.
 public func runNetwork(_ graph: Graph, input: [Float], threads: [Int] = [1, 2]) -> NetworkRun {
     var values: [[String: [Float]]] = []
     var switches: [[String: [Int32]]] = []
@@ -68,6 +68,7 @@ public func runNetwork(_ graph: Graph, input: [Float], threads: [Int] = [1, 2]) 
             network.buffer(i).update(repeating: .nan)
         }
         network.forward()
+        network.materializeAll()
         var byName: [String: [Float]] = [:]
         for (i, v) in graph.values.enumerated() where v.constant == nil {
             byName[v.name] = Array(network.buffer(i))

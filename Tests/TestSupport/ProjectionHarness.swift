@@ -17,13 +17,16 @@ public final class ProjectionHarness {
         forward(input)
     }
 
-    /// Writes `input` and runs the forward pass.
-    public func forward(_ input: [Float]) {
+    /// Writes `input`, runs the forward pass and, unless `materializing` is false, materializes
+    /// every layer (the tests read any). Without, fused convolutions' outputs stay unwritten, as
+    /// in the frame loop, until the projector materializes what it reads.
+    public func forward(_ input: [Float], materializing: Bool = true) {
         precondition(network.input.count == input.count,
                      "input has \(input.count) values, the graph wants \(network.input.count)")
         self.input = input
         _ = network.input.update(fromContentsOf: input)
         network.forward()
+        if materializing { network.materializeAll() }
     }
 
     /// The value named `name` (a precondition failure when there is none).

@@ -17,6 +17,10 @@ enum Elementwise {
     @inline(__always) static func sigmoid(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
         for i in 0..<n { y[i] = 1 / (1 + expf(-x[i])) }
     }
+
+    @inline(__always) static func tanh(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        for i in 0..<n { y[i] = tanhf(x[i]) }
+    }
 }
 
 /// A binary elementwise operation with NumPy broadcasting, planned for fixed shapes.

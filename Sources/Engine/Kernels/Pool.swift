@@ -3,6 +3,12 @@
 /// Padded positions never win a max and, unless `countIncludePad`, do not count in an average;
 /// ceil-mode overhang past the bottom/right padding never counts at all.
 enum Pool {
+    /// The planes (N·C) of a pooling layer and their input and output sizes.
+    struct Geometry {
+        let planes: Int, h: Int, w: Int, oh: Int, ow: Int
+        init(input s: Shape, output o: Shape) { (planes, h, w, oh, ow) = (s[0] * s[1], s[2], s[3], o[2], o[3]) }
+    }
+
     /// Max pooling of one plane. When `switches` is given, records for each output the flat index
     /// (y·w + x) of the first maximum of its window in row-major order — the deconvnet's switch.
     static func max(_ x: UnsafePointer<Float>, h: Int, w: Int, window win: Window, oh: Int, ow: Int,
@@ -37,31 +43,61 @@ enum Pool {
     /// Average pooling of one plane (with dilation: the window's taps are `dilation` apart).
     static func average(_ x: UnsafePointer<Float>, h: Int, w: Int, window win: Window, countIncludePad: Bool,
                         oh: Int, ow: Int, _ y: UnsafeMutablePointer<Float>) {
-        let dh = win.dilationH, dw = win.dilationW
         for oy in 0..<oh {
-            let y0 = oy * win.strideH - win.padTop
             for ox in 0..<ow {
-                let x0 = ox * win.strideW - win.padLeft
                 var s: Float = 0
-                var inside = 0, padded = 0
-                for ky in 0..<win.kernelH {
-                    let iy = y0 + ky * dh
-                    // Positions in the padded input count when padding is included; ceil-mode
-                    // overhang beyond the padding never does.
-                    if iy >= h + win.padBottom { break }
-                    for kx in 0..<win.kernelW {
-                        let ix = x0 + kx * dw
-                        if ix >= w + win.padRight { break }
-                        padded += 1
-                        if iy >= 0 && iy < h && ix >= 0 && ix < w {
-                            s += x[iy * w + ix]
-                            inside += 1
-                        }
-                    }
-                }
-                let count = countIncludePad ? padded : inside
+                forEachTap(oy: oy, ox: ox, h: h, w: w, window: win) { s += x[$0] }
+                let count = divisor(oy: oy, ox: ox, h: h, w: w, window: win, countIncludePad: countIncludePad)
                 y[oy * ow + ox] = count > 0 ? s / Float(count) : 0
             }
         }
+    }
+
+    /// The divisor of the average at output (oy, ox), the one rule the forward pass and the
+    /// projection share: the window's positions inside the input, or, with `countIncludePad`, inside
+    /// the padded input; ceil-mode overhang beyond the padding never counts.
+    @inline(__always)
+    static func divisor(oy: Int, ox: Int, h: Int, w: Int, window win: Window, countIncludePad: Bool) -> Int {
+        let y0 = oy * win.strideH - win.padTop, x0 = ox * win.strideW - win.padLeft
+        var inside = 0, padded = 0
+        for ky in 0..<win.kernelH {
+            let iy = y0 + ky * win.dilationH
+            if iy >= h + win.padBottom { break }
+            for kx in 0..<win.kernelW {
+                let ix = x0 + kx * win.dilationW
+                if ix >= w + win.padRight { break }
+                padded += 1
+                if iy >= 0 && iy < h && ix >= 0 && ix < w { inside += 1 }
+            }
+        }
+        return countIncludePad ? padded : inside
+    }
+
+    /// Calls `body(iy · w + ix)` for each tap of the window at output (oy, ox) that lies inside the
+    /// input plane, in row-major order.
+    @inline(__always)
+    static func forEachTap(oy: Int, ox: Int, h: Int, w: Int, window win: Window, _ body: (Int) -> Void) {
+        let y0 = oy * win.strideH - win.padTop, x0 = ox * win.strideW - win.padLeft
+        for ky in 0..<win.kernelH {
+            let iy = y0 + ky * win.dilationH
+            if iy < 0 || iy >= h { continue }
+            for kx in 0..<win.kernelW {
+                let ix = x0 + kx * win.dilationW
+                if ix >= 0 && ix < w { body(iy * w + ix) }
+            }
+        }
+    }
+
+    /// The output shape of a pooling window over the NCHW input `check` holds.
+    static func outputShape(_ check: ShapeCheck, window w: Window) throws -> Shape {
+        try check.inputs(1)
+        let x = try check.nchw()
+        guard let o = w.outputSize(h: x.h, w: x.w) else {
+            throw check.fail("pooling window \(w.kernelH)×\(w.kernelW) does not fit input \(x.h)×\(x.w)")
+        }
+        guard w.padTop < w.kernelH, w.padBottom < w.kernelH, w.padLeft < w.kernelW, w.padRight < w.kernelW else {
+            throw check.fail("pooling pads must be smaller than the window")
+        }
+        return Shape([x.n, x.c, o.h, o.w])
     }
 }

@@ -76,9 +76,8 @@ struct ConvPlan {
         (n, c, h, w) = (input[0], input[1], input[2], input[3])
         (oh, ow) = (output[2], output[3])
         let win = conv.window
-        depthwise = conv.inChannelsPerGroup == 1 && conv.groups == c && conv.outChannels == c
-        pointwise = win.kernelH == 1 && win.kernelW == 1 && win.strideH == 1 && win.strideW == 1
-            && win.padTop == 0 && win.padLeft == 0 && win.padBottom == 0 && win.padRight == 0
+        depthwise = conv.isDepthwise
+        pointwise = win.isPointwise
         let cols = oh * ow
         let rows = conv.outChannels / conv.groups
         // Column chunks of at most 256 keep a block of the output and of col in L2; they are made
