@@ -1,4 +1,5 @@
 import ArgumentParser
+import Daemon
 import Engine
 import Foundation
 import Imaging
@@ -73,7 +74,7 @@ struct Classifier {
 
     func prepare(path: String) throws {
         let image = try ImageFile.decode(path: path)
-        try Preprocessor(model.preprocessing).write(image, into: network.input)
+        try ImageFile.prepare(image, preprocessing: model.preprocessing, into: network.input)
     }
 
     func classify(path: String, top: Int) throws -> [(index: Int, prob: Float)] {
@@ -90,14 +91,6 @@ struct Classifier {
         let e = x.map { expf($0 - m) }
         let s = e.reduce(0, +)
         return e.map { $0 / s }
-    }
-}
-
-extension Model {
-    /// The class name of output `index`, or `class <index>` when the model has no labels.
-    func label(_ index: Int) -> String {
-        if let labels, index < labels.count { return labels[index] }
-        return "class \(index)"
     }
 }
 
