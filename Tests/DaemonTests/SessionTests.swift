@@ -15,9 +15,22 @@ private let defaultModel: String? = {
     return FileManager.default.fileExists(atPath: path) ? path : nil
 }()
 
-/// Entries of a /proc/self folder: open descriptors (fd) or threads (task).
-private func procCount(_ folder: String) -> Int {
-    (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/" + folder).count) ?? -1
+/// What this process's descriptors point at (`/proc/self/fd/N` → target), for those whose target
+/// satisfies `include`. Tests in other suites run at the same time and open pipes and files of
+/// their own, so a leak check looks only at what the session could have opened.
+private func openTargets(_ include: (String) -> Bool) -> [String] {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+    return names.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + $0) }
+        .filter(include).sorted()
+}
+
+/// The ids of this process's threads named `ds-…` (the pipeline's capture and inference threads).
+private func pipelineThreads() -> Set<String> {
+    let tids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+    return Set(tids.filter { tid in
+        let comm = (try? String(contentsOfFile: "/proc/self/task/\(tid)/comm", encoding: .utf8)) ?? ""
+        return comm.hasPrefix("ds-")
+    })
 }
 
 /// Collects what a session hands its sinks, and whether it was closed.
@@ -43,13 +56,19 @@ private func configuration(_ model: String, cameras: any VideoDeviceSystem = Emu
 struct SessionTests {
     @Test("stop releases everything once, in order: no descriptor, thread or camera buffer outlives the session")
     func stopReleasesEverything() throws {
-        let fds = procCount("fd"), threads = procCount("task")
+        let model = defaultModel!
+        let ours: (String) -> Bool = { $0.hasPrefix(model) || $0.hasPrefix("/dev/video") || $0.contains("/Assets/") }
+        let fdsBefore = openTargets(ours), threadsBefore = pipelineThreads()
+        var started: Set<String> = []
         let system = EmulatedVideoSystem()
         system.plug("/dev/video0", model: .single(.rgb24, width: 64, height: 48, frameRates: [100]))
         let sink = CollectingSink()
         do {
             let session = try Session(configuration(defaultModel!, cameras: system, frames: 4))
             session.attach(sink)
+            session.start()
+            #expect(waitUntil(5) { pipelineThreads().subtracting(threadsBefore).count >= 2 }, "capture and inference threads run")
+            started = pipelineThreads().subtracting(threadsBefore)
             #expect(session.isCamera && session.sources.count == 1)
             #expect(session.sources[0].name == "camera /dev/video0")
             let result = try session.run()
@@ -60,9 +79,9 @@ struct SessionTests {
             #expect(sink.closed == 1, "sinks are closed once")
             #expect(sink.closedAfterFrames == 4, "sinks are closed after the last frame, before the pipeline's threads go")
         }
-        // The model's worker threads go with the session.
-        #expect(waitUntil(5) { procCount("task") <= threads }, "threads: \(threads) before, \(procCount("task")) after")
-        #expect(procCount("fd") <= fds, "descriptors: \(fds) before, \(procCount("fd")) after")
+        // Other suites' pipelines may start and stop meanwhile: only the threads this one started count.
+        #expect(waitUntil(10) { pipelineThreads().isDisjoint(with: started) }, "still running: \(started.intersection(pipelineThreads()))")
+        #expect(openTargets(ours) == fdsBefore, "descriptors left open: \(openTargets(ours))")
     }
 
     @Test("a frame sink receives every inferred frame's result, top three classes included")
@@ -85,7 +104,8 @@ struct SessionTests {
 
     @Test("bad input is one sentence naming what is wrong, and nothing stays open")
     func badInput() throws {
-        let fds = procCount("fd")
+        let ours: (String) -> Bool = { $0.contains("/Assets/") || $0.hasPrefix("/nonexistent") }
+        let fds = openTargets(ours)
         var c = configuration(defaultModel!, frames: 1)
         c.layer = "no_such_layer"
         c.source = .synthetic(SourceOptions())
@@ -98,7 +118,7 @@ struct SessionTests {
         #expect { try Session(c) } throws: { error in
             (error as? SessionError)?.description.contains("/nonexistent/model.onnx") == true
         }
-        #expect(procCount("fd") <= fds)
+        #expect(openTargets(ours) == fds)
     }
 
     @Test("with no camera the demo is the photo slideshow when there are photos, else the synthetic scene")
