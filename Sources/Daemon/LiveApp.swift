@@ -125,7 +125,6 @@ public final class LiveApp: MainLoopSink {
         self.recorder = recorder
         self.snapshots = snapshots
         visual.exchange.onPublish = { SDLWindow.wake() }
-        snapshots.onDone = { [unowned self] in say($0) }
     }
 
     public func runMainLoop() { report = run() }
@@ -177,6 +176,10 @@ public final class LiveApp: MainLoopSink {
                     logChanges(from: before)
                 }
             }
+            for text in snapshots.takeMessages() {   // a snapshot written meanwhile: say so at once
+                say(text)
+                needsDraw = true
+            }
             var fresh = false
             if exchange.take() != nil {
                 fresh = true
@@ -195,9 +198,7 @@ public final class LiveApp: MainLoopSink {
             window.present(composer.canvas)
             let t2 = MonotonicClock.now()
             needsDraw = false
-            let said = messageUntil
             sinks.receive(frame: ComposedFrame(canvas: composer.canvas, time: t2))
-            if messageUntil != said { needsDraw = true }   // a sink's message (a snapshot saved) shows at once
             if options.logLayout && !layoutLogged {
                 layoutLogged = true
                 logLayout()

@@ -2,6 +2,7 @@
 
 import Capture
 import Foundation
+import Imaging
 import Recording
 import Visualization
 
@@ -58,30 +59,73 @@ public final class RecorderSink: FrameSink {
     public func close() { stop() }
 }
 
-/// Saves the next composed window frame as a PNG (K): `request(path:)` arms it, the next frame
-/// is written and the sink disarms.
-public final class SnapshotSink: FrameSink {
+/// Saves the next composed window frame as a PNG (K): `request(path:)` arms it; the next frame is
+/// copied (on the UI thread, once per request) and written on a thread of its own, so the window
+/// never waits for the encoder. `takeMessage` hands the window its "saved …" line afterwards.
+public final class SnapshotSink: FrameSink, @unchecked Sendable {
     private var pending: String?
-    private let log: (String) -> Void
-    /// Called with the message for the window once a snapshot is saved (or not).
-    public var onDone: (String) -> Void = { _ in }
+    private let log: @Sendable (String) -> Void
+    private let monitor = Monitor()
+    private var finished: [String] = []
+    private var writing = 0
+    /// The writers started (UI thread only), joined by `close`.
+    private var writers: [WorkerThread] = []
 
-    public init(log: @escaping (String) -> Void = { _ in }) { self.log = log }
+    public init(log: @escaping @Sendable (String) -> Void = { _ in }) { self.log = log }
 
     /// Saves the next frame into `path`.
     public func request(path: String) { pending = path }
 
+    /// The messages of snapshots finished since the last call ("saved PATH", or why not).
+    public func takeMessages() -> [String] {
+        monitor.withLock {
+            defer { finished.removeAll() }
+            return finished
+        }
+    }
+
+    /// Waits up to `timeout` nanoseconds for the snapshots being written; true when none is left.
+    public func waitUntilWritten(timeout: UInt64) -> Bool {
+        let deadline = MonotonicClock.now() &+ timeout
+        monitor.lock()
+        defer { monitor.unlock() }
+        while writing > 0 {
+            if !monitor.wait(until: deadline) { break }
+        }
+        return writing == 0
+    }
+
     public func receive(frame: ComposedFrame) {
         guard let path = pending else { return }
         pending = nil
-        do {
-            try frame.canvas.writePNG(to: path)
-            onDone("saved \(path)")
-            log("Snapshot saved to \(path).")
-        } catch {
-            onDone("snapshot not saved: \(error)")
-            log("The snapshot could not be saved: \(error)")
-        }
+        let (width, height) = (frame.canvas.width, frame.canvas.height)
+        let pixels = [UInt8](UnsafeBufferPointer(start: frame.canvas.pixels, count: width * height * 4))
+        monitor.withLock { writing += 1 }
+        let log = self.log
+        writers.append(WorkerThread(name: "ds-snapshot") { [self] in
+            let message: String
+            do {
+                try pixels.withUnsafeBufferPointer { (p) throws(ImageError) in
+                    try writePNG(pixels: p.baseAddress!, width: width, height: height, channels: 4, to: path)
+                }
+                message = "saved \(path)"
+                log("Snapshot saved to \(path).")
+            } catch {
+                message = "snapshot not saved: \(error)"
+                log("The snapshot could not be saved: \(error)")
+            }
+            monitor.withLock {
+                finished.append(message)
+                writing -= 1
+            }
+            monitor.broadcast()
+        })
+    }
+
+    /// Waits for the snapshots still being written and ends their threads.
+    public func close() {
+        for w in writers { w.join() }
+        writers.removeAll()
     }
 }
 

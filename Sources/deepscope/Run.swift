@@ -15,7 +15,9 @@ struct Run: ParsableCommand {
         discussion: """
             SPEC is one of v4l2:/dev/video0[?width=640&height=480&fps=30], image:PATH, dir:PATH, \
             video:PATH or synthetic; each takes the options width, height, fps and mirror. Without \
-            --source the first camera is used, or the synthetic demo scene when there is none. \
+            --source the first camera is used, or when there is none the demo: the photos of \
+            Assets/demo as a slideshow (the synthetic scene where setup has not put them there). \
+            Without a display it says so and runs headless, printing the top classes once a second. \
             The window shows the input, every channel of a layer, the selected unit, its projection \
             onto the image and the top classes; H lists the keys. With a window, S switches to the \
             synthetic demo scene and back. SIGINT or SIGTERM stops cleanly; on exit the frames \

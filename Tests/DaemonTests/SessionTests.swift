@@ -166,22 +166,23 @@ struct SinkAndControlTests {
         #expect(a.frames == 3, "a closed sink receives nothing")
     }
 
-    @Test("the snapshot sink writes the next composed frame once, then disarms")
+    @Test("the snapshot sink writes the next composed frame once, off the calling thread, then disarms")
     func snapshotSink() throws {
         let dir = NSTemporaryDirectory() + "deepscope-snap-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let sink = SnapshotSink()
-        var messages: [String] = []
-        sink.onDone = { messages.append($0) }
         let canvas = Canvas(width: 8, height: 6)
         sink.receive(frame: ComposedFrame(canvas: canvas, time: 1))
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty, "not armed: nothing written")
         sink.request(path: dir + "/k.png")
         sink.receive(frame: ComposedFrame(canvas: canvas, time: 2))
         sink.receive(frame: ComposedFrame(canvas: canvas, time: 3))
+        #expect(sink.waitUntilWritten(timeout: 10 * Nanoseconds.second))
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["k.png"])
-        #expect(messages == ["saved \(dir)/k.png"])
+        #expect(sink.takeMessages() == ["saved \(dir)/k.png"])
+        #expect(sink.takeMessages().isEmpty, "each message is handed over once")
+        sink.close()
         let back = try RGBAImage(contentsOfFile: dir + "/k.png")
         #expect(back.width == 8 && back.height == 6)
     }
