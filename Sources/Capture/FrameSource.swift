@@ -79,6 +79,23 @@ public protocol FrameSource: AnyObject, Sendable {
 
     /// Releases the device, files and buffers. Idempotent; the source may be opened again.
     func close()
+
+    /// The source's own controls, where it has any (a folder steps through its files); nil by
+    /// default. The pipeline reaches them through this, never by asking for the source's kind.
+    var controls: (any SourceControls)? { get }
+}
+
+extension FrameSource {
+    public var controls: (any SourceControls)? { nil }
+}
+
+/// What a source may let the user do to it beyond reading frames: step to the next or previous
+/// file (`N` / shift `N` in the window). A new kind of source with something to step through adopts
+/// this and returns itself from `FrameSource.controls`.
+public protocol SourceControls: AnyObject, Sendable {
+    /// Moves `delta` items after (or before) the one shown last, at the next read. Safe to call
+    /// from any thread.
+    func step(by delta: Int)
 }
 
 /// Options every kind of source accepts.

@@ -3,6 +3,7 @@
 import Capture
 import Imaging
 import ModelIO
+import Visualization
 
 /// A problem with the pipeline's configuration; `description` is one sentence.
 public struct PipelineError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -13,14 +14,16 @@ public struct PipelineError: Error, Sendable, Equatable, CustomStringConvertible
 
 /// Writes packed RGB frames of one size into a network's NCHW input as the model's preprocessing
 /// says: centre square crop of `cropFraction` of the shorter side, resize to the input size
-/// (bicubic or bilinear, antialiased, exactly as Pillow), channel order, normalization.
+/// (bicubic or bilinear, antialiased, exactly as Pillow), channel order, normalization (through
+/// Imaging's `InputNormalizer`). The live pipeline prepares every frame with one; `classify` and
+/// `render` prepare a still image with `prepare(image:…)`, so all three give the network the same
+/// input for the same pixels.
 ///
 /// The live window may switch two things per frame: `stretch` (the whole frame squeezed into the
 /// input instead of the centre crop) and `mirror` (left and right swapped, as a webcam user expects).
 ///
-/// The resamplers' weights (crop and stretch), the resized image and the normalization table (every
-/// byte value's result per channel, computed as `writeNCHW` computes it) are made by `init`;
-/// `prepare` allocates nothing. Use one preparer from one thread.
+/// The resamplers' weights (crop and stretch), the resized image and the normalizer's table are
+/// made by `init`; `prepare` allocates nothing. Use one preparer from one thread.
 public final class InputPreparer: @unchecked Sendable {
     public let preprocessing: Preprocessing
     public let frame: FrameGeometry
@@ -37,34 +40,26 @@ public final class InputPreparer: @unchecked Sendable {
     private var resampler: Resampler
     private var stretcher: Resampler
     private let resized: UnsafeMutablePointer<UInt8>
-    private let bgr: Bool
-    /// 3 × 256 floats: output channel c's value for byte v at [c · 256 + v].
-    private let table: UnsafeMutablePointer<Float>
+    private let normalizer: InputNormalizer
 
     /// - Parameters:
-    ///   - preprocessing: the model's preprocessing spec.
+    ///   - preprocessing: the model's preprocessing spec (valid by construction: the sidecar parser
+    ///     checked it).
     ///   - frame: the size of the frames to prepare.
     ///   - inputCount: the number of floats in the network input (checked against 3 × H × W).
-    /// - Throws: `PipelineError` when the spec is unusable or does not match the input.
+    /// - Throws: `PipelineError` when the spec does not match the input.
     public init(preprocessing: Preprocessing, frame: FrameGeometry, inputCount: Int) throws(PipelineError) {
         let spec = preprocessing
-        guard spec.inputSize.count == 2, spec.inputSize[0] > 0, spec.inputSize[1] > 0 else {
-            throw PipelineError("The model's input size \(spec.inputSize) is not [height, width].")
-        }
-        let (h, w) = (spec.inputSize[0], spec.inputSize[1])
-        guard inputCount == 3 * h * w else {
+        let (h, w) = (spec.inputSize.height, spec.inputSize.width)
+        guard h > 0, w > 0, inputCount == spec.inputSize.valueCount else {
             throw PipelineError("The model takes \(inputCount) input values, not an RGB image of \(h)×\(w).")
-        }
-        guard spec.cropFraction > 0 && spec.cropFraction <= 1, spec.mean.count == 3, spec.std.count == 3,
-              spec.std.allSatisfy({ $0 != 0 }) else {
-            throw PipelineError("The model's preprocessing needs a crop fraction in (0, 1], three means and three non-zero deviations.")
         }
         self.preprocessing = spec
         self.frame = frame
         inputHeight = h
         inputWidth = w
         crop = PixelRect.centerSquare(width: frame.width, height: frame.height, fraction: Double(spec.cropFraction))
-        let filter: ResampleFilter = spec.resize == "bilinear" ? .bilinear : .bicubic
+        let filter = spec.resize.filter
         resampler = Resampler(sourceWidth: frame.width, sourceHeight: frame.height, crop: crop,
                               outputWidth: w, outputHeight: h, filter: filter, channels: 3)
         stretcher = Resampler(sourceWidth: frame.width, sourceHeight: frame.height,
@@ -72,20 +67,21 @@ public final class InputPreparer: @unchecked Sendable {
                               outputWidth: w, outputHeight: h, filter: filter, channels: 3)
         resized = .allocate(capacity: h * w * 3)
         resized.initialize(repeating: 0, count: h * w * 3)
-        bgr = spec.channelOrder.uppercased() == "BGR"
-        // The same arithmetic as Imaging's writeNCHW, so the input is bit for bit what `classify` makes.
-        table = .allocate(capacity: 3 * 256)
-        let scale = Float(Double(spec.pixelRange) / 255.0)
-        for c in 0..<3 {
-            for v in 0..<256 {
-                table[c * 256 + v] = (Float(v) * scale - spec.mean[c]) / spec.std[c]
-            }
-        }
+        normalizer = spec.normalizer
     }
 
     deinit {
         resized.deallocate()
-        table.deallocate()
+    }
+
+    /// Prepares one still image (any size) into `input`: what `classify` and `render` do.
+    /// - Throws: `PipelineError` when the model's input is not an RGB image of the spec's size.
+    public static func prepare(image: RGBImage, preprocessing: Preprocessing,
+                               into input: UnsafeMutableBufferPointer<Float>) throws(PipelineError) {
+        guard image.width > 0 && image.height > 0 else { throw PipelineError("The image is empty.") }
+        let preparer = try InputPreparer(preprocessing: preprocessing, frame: FrameGeometry(width: image.width, height: image.height),
+                                         inputCount: input.count)
+        image.pixels.withUnsafeBufferPointer { preparer.prepare($0.baseAddress!, into: input.baseAddress!) }
     }
 
     /// The cropped and resized frame of the last `prepare` (`inputHeight × inputWidth` packed RGB):
@@ -100,17 +96,7 @@ public final class InputPreparer: @unchecked Sendable {
             resampler.resample(pixels, into: resized)
         }
         if mirror { mirrorRows() }
-        let plane = inputWidth * inputHeight
-        let t0 = table, t1 = table + 256, t2 = table + 512
-        // Output channel c reads source channel s(c): R, G, B, or B, G, R.
-        let s0 = bgr ? 2 : 0, s2 = bgr ? 0 : 2
-        let d0 = input, d1 = input + plane, d2 = input + 2 * plane
-        for i in 0..<plane {
-            let p = resized + i * 3
-            d0[i] = t0[Int(p[s0])]
-            d1[i] = t1[Int(p[1])]
-            d2[i] = t2[Int(p[s2])]
-        }
+        normalizer.write(pixels: resized, width: inputWidth, height: inputHeight, into: input)
     }
 
     /// Reverses every row of the resized image in place.
@@ -127,5 +113,24 @@ public final class InputPreparer: @unchecked Sendable {
                 a += 1; b -= 1
             }
         }
+    }
+}
+
+// MARK: - The typed spec, as Imaging and Visualization take it
+
+extension ResizeFilter {
+    /// Imaging's resampling filter.
+    public var filter: ResampleFilter { self == .bilinear ? .bilinear : .bicubic }
+}
+
+extension Preprocessing {
+    /// The normalizer of this spec (mean, std, pixel range, channel order).
+    public var normalizer: InputNormalizer {
+        InputNormalizer(mean: mean.array, std: std.array, pixelRange: pixelRange, bgr: channelOrder == .bgr)
+    }
+
+    /// How the input tensor maps back to pixels, for the window's input pane.
+    public var encoding: InputEncoding {
+        InputEncoding(mean: mean.array, std: std.array, pixelRange: pixelRange, bgr: channelOrder == .bgr)
     }
 }

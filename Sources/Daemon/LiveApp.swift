@@ -86,9 +86,10 @@ public struct LiveReport: Sendable {
     }
 }
 
-/// Runs the window until the user quits, a stop signal arrives or the pipeline's frame limit is
-/// reached. Call on the main thread, after `pipeline.start()`.
-public final class LiveApp {
+/// The window: a frame sink that runs the main thread's loop until the user quits, a stop signal
+/// arrives or the pipeline's frame limit is reached. Each composed frame goes on to the session's
+/// other sinks (recorder, snapshots); K and R reach the snapshot and recorder sinks.
+public final class LiveApp: MainLoopSink {
     public let pipeline: Pipeline
     public let window: SDLWindow
     public let composer: Composer
@@ -101,11 +102,19 @@ public final class LiveApp {
     private var message = ""
     private var messageUntil: UInt64 = 0
     private var quit = false
-    private var recorder: VideoRecorder?
+    /// The session's sinks that take composed frames (the recorder and snapshots among them).
+    private let sinks: SinkHub
+    private let recorder: RecorderSink
+    private let snapshots: SnapshotSink
     /// Why recording failed, for the caller (a --record path that could not be written).
-    public private(set) var recordingError: RecordingError?
+    public var recordingError: RecordingError? { recorder.failure }
+    /// What the window showed, once `runMainLoop` has returned.
+    public private(set) var report: LiveReport?
 
-    public init(pipeline: Pipeline, window: SDLWindow, composer: Composer, controller: Controller, options: LiveOptions) {
+    /// - Parameters:
+    ///   - sinks: where composed frames go; `recorder` and `snapshots` must be attached to it.
+    public init(pipeline: Pipeline, window: SDLWindow, composer: Composer, controller: Controller, options: LiveOptions,
+                sinks: SinkHub, recorder: RecorderSink, snapshots: SnapshotSink) {
         precondition(pipeline.visual != nil, "the pipeline has no visual stage")
         self.pipeline = pipeline
         self.window = window
@@ -113,8 +122,13 @@ public final class LiveApp {
         self.controller = controller
         self.options = options
         visual = pipeline.visual!
+        self.sinks = sinks
+        self.recorder = recorder
+        self.snapshots = snapshots
         visual.exchange.onPublish = { SDLWindow.wake() }
     }
+
+    public func runMainLoop() { report = run() }
 
     public func run() -> LiveReport {
         let exchange = visual.exchange
@@ -134,7 +148,7 @@ public final class LiveApp {
         options.log("Window open: \(window.pixelWidth)×\(window.pixelHeight) pixels, \(window.rendererName) renderer, id \(window.systemWindowID).")
         if let path = options.recordPath {
             startRecording(path)
-            if recorder == nil { return emptyReport() }
+            if !recorder.isRecording { return emptyReport() }
         }
         defer { stopRecording() }
 
@@ -145,7 +159,7 @@ public final class LiveApp {
                 case .wake: break
                 case .exposed: needsDraw = true
                 case .resized(let w, let h):
-                    if let r = recorder, r.width != w || r.height != h {
+                    if let r = recorder.size, r.width != w || r.height != h {
                         stopRecording()
                         say("recording stopped: the window changed size")
                     }
@@ -162,6 +176,10 @@ public final class LiveApp {
                     if controller.request != before.request { requests.send(controller.request) }
                     logChanges(from: before)
                 }
+            }
+            for text in snapshots.takeMessages() {   // a snapshot written meanwhile: say so at once
+                say(text)
+                needsDraw = true
             }
             var fresh = false
             if exchange.take() != nil {
@@ -181,7 +199,7 @@ public final class LiveApp {
             window.present(composer.canvas)
             let t2 = MonotonicClock.now()
             needsDraw = false
-            recorder?.submit(composer.canvas.pixels, rowBytes: composer.canvas.width * 4, time: t2)
+            sinks.receive(frame: ComposedFrame(canvas: composer.canvas, time: t2))
             if options.logLayout && !layoutLogged {
                 layoutLogged = true
                 logLayout()
@@ -251,17 +269,9 @@ public final class LiveApp {
             say(text)
         case .snapshot:
             let stamp = Self.timestamp()
-            let path = (options.snapshotDirectory as NSString).appendingPathComponent("deepscope-\(stamp).png")
-            do {
-                try composer.canvas.writePNG(to: path)
-                say("saved \(path)")
-                options.log("Snapshot saved to \(path).")
-            } catch {
-                say("snapshot not saved: \(error)")
-                options.log("The snapshot could not be saved: \(error)")
-            }
+            snapshots.request(path: (options.snapshotDirectory as NSString).appendingPathComponent("deepscope-\(stamp).png"))
         case .toggleRecording:
-            if recorder != nil {
+            if recorder.isRecording {
                 stopRecording()
             } else {
                 let path = (options.snapshotDirectory as NSString).appendingPathComponent("deepscope-\(Self.timestamp()).mp4")
@@ -271,29 +281,11 @@ public final class LiveApp {
     }
 
     private func startRecording(_ path: String) {
-        do {
-            recorder = try VideoRecorder(path: path, width: composer.canvas.width, height: composer.canvas.height)
-            say("recording to \(path) (R stops)")
-            options.log("Recording to \(path).")
-        } catch {
-            recordingError = error
-            say("not recording: \(error.description)")
-            options.log(error.description)
-        }
+        say(recorder.start(path: path, width: composer.canvas.width, height: composer.canvas.height))
     }
 
     private func stopRecording() {
-        guard let r = recorder else { return }
-        recorder = nil
-        do {
-            let (frames, dropped) = try r.finish()
-            say("saved \(r.path)")
-            options.log("Recording saved to \(r.path): \(frames) frames (\(dropped) dropped by the encoder).")
-        } catch {
-            recordingError = error
-            say(error.description)
-            options.log(error.description)
-        }
+        if let message = recorder.stop() { say(message) }
     }
 
     private func emptyReport() -> LiveReport {

@@ -12,100 +12,6 @@ import ModelIO
 import Support
 import Visualization
 
-/// The network's best class for one frame.
-public struct Classification: Sendable, Equatable {
-    /// The mailbox number of the frame classified.
-    public var frameNumber: UInt64
-    /// The output index of the top class.
-    public var index: Int
-    /// Its probability (the softmax of the output where the network does not end in one).
-    public var probability: Float
-    /// `MonotonicClock` nanoseconds: when the frame was captured, and when its result was ready.
-    public var captureTime: UInt64
-    public var resultTime: UInt64
-}
-
-/// What the pipeline is asked to do.
-public struct PipelineOptions: Sendable {
-    /// Stall timeout and reconnect backoff of the capture thread.
-    public var capture: CapturePolicy
-    /// Stop after this many inferred frames; nil runs until `stop`.
-    public var frameLimit: Int?
-
-    public init(capture: CapturePolicy = CapturePolicy(), frameLimit: Int? = nil) {
-        self.capture = capture
-        self.frameLimit = frameLimit
-    }
-}
-
-/// One source and what it needs: its mailbox, its capture thread and the input preparer sized for
-/// its frames. A pipeline has one or more; the window switches between them.
-public final class Feed: @unchecked Sendable {
-    public let source: any FrameSource
-    /// The source's name, kept so the frame loop never formats it.
-    public let name: String
-    /// Nanoseconds between the source's frames (0: as fast as it can).
-    public let frameInterval: UInt64
-    public let mailbox: FrameMailbox
-    public let capture: CaptureThread
-    public let preparer: InputPreparer
-
-    /// "image /a/b/cat.png" → "image cat.png": the status line has no room for whole paths.
-    static func shortName(_ name: String) -> String {
-        guard let space = name.firstIndex(of: " "), name.hasPrefix("camera") == false else { return name }
-        let path = name[name.index(after: space)...]
-        guard let slash = path.lastIndex(of: "/"), path.index(after: slash) < path.endIndex else { return name }
-        return String(name[..<space]) + " " + String(path[path.index(after: slash)...])
-    }
-
-    init(source: any FrameSource, network: Network, preprocessing: Preprocessing, policy: CapturePolicy,
-         onEvent: @escaping @Sendable (CaptureEvent) -> Void) throws(PipelineError) {
-        self.source = source
-        name = Feed.shortName(source.name)
-        frameInterval = source.frameRate > 0 ? UInt64(1e9 / source.frameRate) : 0
-        preparer = try InputPreparer(preprocessing: preprocessing, frame: source.geometry, inputCount: network.input.count)
-        mailbox = FrameMailbox(geometry: source.geometry)
-        capture = CaptureThread(source: source, mailbox: mailbox, policy: policy, onEvent: onEvent)
-    }
-}
-
-/// What the inference thread does for a window after each forward pass: the selected unit's
-/// projection and a `VisualSnapshot` of the frame, handed over through the exchange, with the
-/// window's requests read from the channel.
-public final class VisualStage: @unchecked Sendable {
-    public let builder: SnapshotBuilder
-    public let exchange: SnapshotExchange
-    public let requests: RequestChannel
-    /// Per snapshot: projection, rendering and copying into the snapshot (nanoseconds).
-    public let fillTimes = TimingRecorder()
-    /// When false, every snapshot gets a freshly computed projection. When true (the default),
-    /// a frame arriving while inference is behind the source reuses the previous frame's projection
-    /// of the same unit (at most every other frame), so that frames keep flowing at the source's
-    /// rate on a CPU that cannot do both on every frame.
-    public var adaptiveProjection = true
-    let cache = ProjectionCache()
-    /// Snapshots published and projections computed for them.
-    private let counts = Monitor()
-    private var snapshots: UInt64 = 0
-    private var projections: UInt64 = 0
-
-    /// Snapshots published so far, and how many of them got a projection computed for them.
-    public var projectionCounts: (snapshots: UInt64, projected: UInt64) { counts.withLock { (snapshots, projections) } }
-
-    func count(projected: Bool) {
-        counts.withLock {
-            snapshots += 1
-            if projected { projections += 1 }
-        }
-    }
-
-    public init(builder: SnapshotBuilder, exchange: SnapshotExchange = SnapshotExchange(), requests: RequestChannel) {
-        self.builder = builder
-        self.exchange = exchange
-        self.requests = requests
-    }
-}
-
 /// The long-lived threads of DeepScope and what they share.
 public final class Pipeline: @unchecked Sendable {
     /// Every source the pipeline can switch between; the first is active at start.
@@ -118,6 +24,9 @@ public final class Pipeline: @unchecked Sendable {
     public let options: PipelineOptions
     /// The window's stage, when there is a window (or a test standing in for one).
     public let visual: VisualStage?
+    /// Called on the inference thread with every frame's result (the session hands it to its frame
+    /// sinks). Set before `start`; it must return at once.
+    public var onResult: (@Sendable (Classification) -> Void)?
 
     /// Per inferred frame, in nanoseconds: crop + resize + normalize, the forward pass, and the
     /// time from capture to the result (the top-1 class, or the snapshot with a window).
@@ -278,7 +187,7 @@ public final class Pipeline: @unchecked Sendable {
                         reprepare = true
                     }
                     if r.fileSteps != stepsSeen {
-                        if let folder = feeds[active].source as? DirectorySource { folder.step(by: r.fileSteps - stepsSeen) }
+                        feeds[active].controls?.step(by: r.fileSteps - stepsSeen)
                         stepsSeen = r.fileSteps
                     }
                 }
@@ -306,7 +215,7 @@ public final class Pipeline: @unchecked Sendable {
                 network.forward()
             }
             let t2 = MonotonicClock.now()
-            let (index, probability) = topClass()
+            let top = topClasses()
             if let visual, let request {
                 // Behind: the last cycle took longer than the source's frame interval.
                 let behind = feed.frameInterval > 0 && lastCycle > feed.frameInterval
@@ -319,8 +228,9 @@ public final class Pipeline: @unchecked Sendable {
             preprocessTimes.record(t1 - t0)
             forwardTimes.record(t2 - t1)
             latencies.record(t3 &- current.stamp.captureTime)
-            let result = Classification(frameNumber: current.number, index: index, probability: probability,
-                                        captureTime: current.stamp.captureTime, resultTime: t3)
+            let result = Classification(frameNumber: current.number, index: top.first.index, probability: top.first.probability,
+                                        captureTime: current.stamp.captureTime, resultTime: t3, top3: top, feed: active)
+            onResult?(result)
             let done: Bool = monitor.withLock {
                 inferred += 1
                 latest = result
@@ -377,14 +287,19 @@ public final class Pipeline: @unchecked Sendable {
         visual.exchange.publish()
     }
 
-    /// The index and probability of the largest output. Allocates nothing.
-    private func topClass() -> (Int, Float) {
-        var top = ClassScore.zero
-        _ = withUnsafeMutablePointer(to: &top) {
+    /// The three largest outputs with their probabilities (`TopClasses`, Engine). Allocates nothing.
+    private func topClasses() -> TopThree {
+        var slots = (ClassScore.zero, ClassScore.zero, ClassScore.zero)
+        let n = withUnsafeMutableBytes(of: &slots) { raw in
             TopClasses.write(UnsafeBufferPointer(network.buffer(output)), isProbability: outputIsProbability,
-                             into: UnsafeMutableBufferPointer(start: $0, count: 1))
+                             into: raw.bindMemory(to: ClassScore.self))
         }
-        return (top.index, top.probability)
+        var top = TopThree()
+        top.first = (slots.0.index, slots.0.probability)
+        top.second = (slots.1.index, slots.1.probability)
+        top.third = (slots.2.index, slots.2.probability)
+        top.count = n
+        return top
     }
 
     // MARK: - Report
@@ -407,27 +322,6 @@ public final class Pipeline: @unchecked Sendable {
 /// Lets the capture threads' event callback reach the pipeline without keeping it alive.
 private final class WeakPipeline: @unchecked Sendable {
     weak var pipeline: Pipeline?
-}
-
-/// Capture and inference frame rates over the last second or so.
-struct RateMeter {
-    private var markTime: UInt64 = 0
-    private var markCaptured: UInt64 = 0
-    private var markInferred: UInt64 = 0
-    private(set) var captureFPS: Float = 0
-    private(set) var inferenceFPS: Float = 0
-
-    mutating func update(now: UInt64, captured: UInt64, inferred: UInt64) {
-        if markTime == 0 {
-            markTime = now; markCaptured = captured; markInferred = inferred
-            return
-        }
-        let dt = Double(now &- markTime) / 1e9
-        guard dt >= 0.5 else { return }
-        captureFPS = Float(Double(captured &- markCaptured) / dt)
-        inferenceFPS = Float(Double(inferred &- markInferred) / dt)
-        markTime = now; markCaptured = captured; markInferred = inferred
-    }
 }
 
 #if canImport(Glibc)

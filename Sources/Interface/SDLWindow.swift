@@ -1,6 +1,9 @@
 import CSDL2
 import Synchronization
 import Visualization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Why the window could not be opened: one sentence.
 public struct WindowError: Error, CustomStringConvertible {
@@ -48,9 +51,23 @@ public final class SDLWindow {
     public init(title: String, width: Int, height: Int) throws(WindowError) {
         SDL_SetHint(SDL_HINT_NO_SIGNAL_HANDLERS, "1")   // SIGINT/SIGTERM stay ours
         SDL_SetHint(SDL_HINT_VIDEO_X11_NET_WM_BYPASS_COMPOSITOR, "0")
+        func isSet(_ name: String) -> Bool { getenv(name).map { $0.pointee != 0 } ?? false }
+        if !isSet("DISPLAY") && !isSet("WAYLAND_DISPLAY") && !isSet("SDL_VIDEODRIVER") {
+            // Nothing to connect to: do not let SDL probe (and complain about) every driver.
+            throw WindowError(description: "No display to open a window on (DISPLAY and WAYLAND_DISPLAY are not set); use `deepscope run --headless`, or `deepscope render` to draw the window into a PNG.",
+                              noDisplay: true)
+        }
         if SDL_WasInit(SDL_INIT_VIDEO) == 0 && SDL_InitSubSystem(SDL_INIT_VIDEO) != 0 {
             let reason = String(cString: SDL_GetError())
             throw WindowError(description: "No display to open a window on (\(reason)); use `deepscope run --headless`, or `deepscope render` to draw the window into a PNG.",
+                              noDisplay: true)
+        }
+        // SDL falls back to its `offscreen` or `dummy` driver when there is no display: a window
+        // nobody can see. That is "no display" too, unless the user chose the driver.
+        let driver = SDL_GetCurrentVideoDriver().map { String(cString: $0) } ?? ""
+        if ["offscreen", "dummy"].contains(driver.lowercased()), !isSet("SDL_VIDEODRIVER") {
+            SDL_QuitSubSystem(SDL_INIT_VIDEO)
+            throw WindowError(description: "No display to open a window on (only SDL's \(driver) driver is available); use `deepscope run --headless`, or `deepscope render` to draw the window into a PNG.",
                               noDisplay: true)
         }
         let flags = SDL_WINDOW_RESIZABLE.rawValue | SDL_WINDOW_ALLOW_HIGHDPI.rawValue

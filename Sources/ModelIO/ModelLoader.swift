@@ -72,7 +72,7 @@ public enum ModelLoader {
             let json = try readSidecar(sidecarPath)
             sidecar = try Preprocessing.parseSidecar(json: json, path: sidecarPath, defaultInputSize: modelSize ?? [])
         }
-        let givenSize = sidecar?.givesInputSize == true ? sidecar?.preprocessing.inputSize : nil
+        let givenSize = sidecar?.givesInputSize == true ? sidecar?.preprocessing.inputSize.dimensions : nil
         if let givenSize, let modelSize, givenSize != modelSize {
             throw ModelError.invalidSidecar(path: sidecarPath, key: "input_size",
                                             reason: "is \(givenSize), but the model's input '\(inputName)' is fixed at \(modelSize)")

@@ -1,6 +1,120 @@
 import Foundation
 
-/// How camera pixels become the network's input tensor: the model's sidecar JSON file.
+// MARK: - The preprocessing vocabulary
+
+/// The order of the network input's three colour channels.
+public enum ChannelOrder: String, Codable, Sendable, CaseIterable, ExpressibleByStringLiteral {
+    case rgb = "RGB"
+    case bgr = "BGR"
+
+    /// A literal spelling of a case ("RGB", "bgr"); any other literal is a programming error.
+    public init(stringLiteral value: String) {
+        guard let order = ChannelOrder(rawValue: value.uppercased()) else { preconditionFailure("no channel order '\(value)'") }
+        self = order
+    }
+
+    /// The source (RGB) channel that output channel `c` reads.
+    @inlinable public func sourceChannel(_ c: Int) -> Int { self == .bgr ? 2 - c : c }
+}
+
+/// The filter that resizes the cropped image to the input size.
+public enum ResizeFilter: String, Codable, Sendable, CaseIterable, ExpressibleByStringLiteral {
+    case bicubic
+    case bilinear
+
+    /// A literal spelling of a case ("bicubic", "Bilinear"); any other literal is a programming error.
+    public init(stringLiteral value: String) {
+        guard let filter = ResizeFilter(rawValue: value.lowercased()) else { preconditionFailure("no resize filter '\(value)'") }
+        self = filter
+    }
+}
+
+/// One value per colour channel, in the input's channel order.
+public struct ChannelValues: Codable, Equatable, Sendable, ExpressibleByArrayLiteral, CustomStringConvertible {
+    public var values: (Float, Float, Float)
+
+    public init(_ a: Float, _ b: Float, _ c: Float) { values = (a, b, c) }
+
+    /// Exactly three values; any other count in a literal is a programming error.
+    public init(arrayLiteral elements: Float...) {
+        precondition(elements.count == 3, "three channel values, not \(elements.count)")
+        self.init(elements[0], elements[1], elements[2])
+    }
+
+    /// Channel 0, 1 or 2.
+    public subscript(_ c: Int) -> Float {
+        switch c {
+        case 0: return values.0
+        case 1: return values.1
+        default: precondition(c == 2, "channel \(c) of three"); return values.2
+        }
+    }
+
+    public var array: [Float] { [values.0, values.1, values.2] }
+    public var description: String { array.description }
+
+    public static func == (a: ChannelValues, b: ChannelValues) -> Bool { a.array == b.array }
+
+    public init(from decoder: Decoder) throws {
+        let items = try decoder.singleValueContainer().decode([Float].self)
+        guard items.count == 3 else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "three values expected"))
+        }
+        self.init(items[0], items[1], items[2])
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(array)
+    }
+}
+
+/// The network input's height and width, in pixels.
+public struct InputSize: Codable, Hashable, Sendable, ExpressibleByArrayLiteral, CustomStringConvertible {
+    public var height: Int
+    public var width: Int
+
+    public init(height: Int, width: Int) {
+        self.height = height
+        self.width = width
+    }
+
+    /// `[height, width]`; a literal of any other length is a programming error.
+    public init(arrayLiteral elements: Int...) {
+        precondition(elements.count == 2, "[height, width], not \(elements)")
+        self.init(height: elements[0], width: elements[1])
+    }
+
+    /// `[height, width]` from an array of two sizes, or 0 × 0 (not known yet) from any other.
+    public init(dimensions: [Int]) {
+        self = dimensions.count == 2 ? InputSize(height: dimensions[0], width: dimensions[1]) : InputSize(height: 0, width: 0)
+    }
+
+    /// `[height, width]`.
+    public var dimensions: [Int] { [height, width] }
+    /// Floats in one NCHW sample of three channels.
+    public var valueCount: Int { 3 * height * width }
+    public var description: String { dimensions.description }
+
+    public init(from decoder: Decoder) throws {
+        let items = try decoder.singleValueContainer().decode([Int].self)
+        guard items.count == 2 else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "[height, width] expected"))
+        }
+        self.init(height: items[0], width: items[1])
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(dimensions)
+    }
+}
+
+// MARK: - The sidecar
+
+/// How camera pixels become the network's input tensor: the model's sidecar JSON file, parsed once
+/// into types. Everything that prepares an input (classify, render, the live pipeline) reads this
+/// value and nothing re-validates it: the parser is the one place where a sidecar can be wrong.
 ///
 /// A pixel value `p` in 0…255 becomes `x = (p / 255 · pixelRange − mean[c]) / std[c]` after a center
 /// crop of `cropFraction` of the shorter side, resized to `inputSize` with `resize`, channels in
@@ -15,20 +129,20 @@ import Foundation
 /// Every key is optional (see `defaults(inputSize:)`); an unknown key is an error, so a misspelt
 /// key is never silently ignored.
 public struct Preprocessing: Codable, Equatable, Sendable {
-    /// `[height, width]` of the network input.
-    public var inputSize: [Int]
-    /// `"RGB"` or `"BGR"`: the order of the input's three channels.
-    public var channelOrder: String
-    /// Pixels are scaled to `0…pixelRange` before mean and std apply (255 or 1).
+    /// The network input's height and width.
+    public var inputSize: InputSize
+    /// The order of the input's three channels.
+    public var channelOrder: ChannelOrder
+    /// Pixels are scaled to `0…pixelRange` before mean and std apply (255 or 1); positive.
     public var pixelRange: Float
     /// Per-channel mean, in `pixelRange` units, in `channelOrder`.
-    public var mean: [Float]
-    /// Per-channel standard deviation, in `pixelRange` units, in `channelOrder`.
-    public var std: [Float]
-    /// The center crop keeps this fraction of the shorter side before resizing.
+    public var mean: ChannelValues
+    /// Per-channel standard deviation, in `pixelRange` units, in `channelOrder`; all positive.
+    public var std: ChannelValues
+    /// The center crop keeps this fraction of the shorter side before resizing; in (0, 1].
     public var cropFraction: Float
-    /// `"bicubic"` or `"bilinear"`.
-    public var resize: String
+    /// The resampling filter.
+    public var resize: ResizeFilter
     /// The labels file, relative to the sidecar's folder.
     public var labels: String?
 
@@ -41,9 +155,9 @@ public struct Preprocessing: Codable, Equatable, Sendable {
         case resize, labels
     }
 
-    public init(inputSize: [Int], channelOrder: String = "RGB", pixelRange: Float = 1,
-                mean: [Float] = [0.485, 0.456, 0.406], std: [Float] = [0.229, 0.224, 0.225],
-                cropFraction: Float = 0.875, resize: String = "bilinear", labels: String? = nil) {
+    public init(inputSize: InputSize, channelOrder: ChannelOrder = .rgb, pixelRange: Float = 1,
+                mean: ChannelValues = [0.485, 0.456, 0.406], std: ChannelValues = [0.229, 0.224, 0.225],
+                cropFraction: Float = 0.875, resize: ResizeFilter = .bilinear, labels: String? = nil) {
         self.inputSize = inputSize
         self.channelOrder = channelOrder
         self.pixelRange = pixelRange
@@ -56,7 +170,7 @@ public struct Preprocessing: Codable, Equatable, Sendable {
 
     /// The values used for keys a sidecar leaves out (or for a model without a sidecar):
     /// RGB, pixels in 0…1, ImageNet mean and std, a 0.875 center crop, bilinear resizing.
-    public static func defaults(inputSize: [Int]) -> Preprocessing {
+    public static func defaults(inputSize: InputSize) -> Preprocessing {
         Preprocessing(inputSize: inputSize)
     }
 
@@ -87,7 +201,7 @@ public struct Preprocessing: Codable, Equatable, Sendable {
         if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
             throw fail(unknown, "is not a sidecar key (expected one of \(CodingKeys.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
-        var p = Preprocessing.defaults(inputSize: defaultInputSize)
+        var p = Preprocessing.defaults(inputSize: InputSize(dimensions: defaultInputSize))
         var sidecar = Sidecar(preprocessing: p, givesInputSize: false, disablesLabels: false)
 
         func numbers(_ key: CodingKeys, count: Int) throws -> [Double]? {
@@ -105,36 +219,38 @@ public struct Preprocessing: Codable, Equatable, Sendable {
             guard case .number(let x) = v, x.isFinite else { throw fail(key.rawValue, "must be a number") }
             return x
         }
-        func choice(_ key: CodingKeys, _ options: [String], normalize: (String) -> String) throws -> String? {
+        func choice<T: RawRepresentable & CaseIterable>(_ key: CodingKeys, normalize: (String) -> String) throws -> T?
+            where T.RawValue == String {
             guard let v = object[key.rawValue] else { return nil }
-            guard case .string(let s) = v, options.contains(normalize(s)) else {
-                throw fail(key.rawValue, "must be " + options.map { "\"\($0)\"" }.joined(separator: " or "))
+            guard case .string(let s) = v, let value = T(rawValue: normalize(s)) else {
+                throw fail(key.rawValue, "must be " + T.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: " or "))
             }
-            return normalize(s)
+            return value
         }
+        func channels(_ x: [Double]) -> ChannelValues { ChannelValues(Float(x[0]), Float(x[1]), Float(x[2])) }
 
         if let size = try numbers(.inputSize, count: 2) {
             guard size.allSatisfy({ $0 >= 1 && $0 <= 65536 && $0.rounded() == $0 }) else {
                 throw fail("input_size", "must be two positive integers [height, width]")
             }
-            p.inputSize = size.map { Int($0) }
+            p.inputSize = InputSize(height: Int(size[0]), width: Int(size[1]))
             sidecar.givesInputSize = true
         }
-        if let order = try choice(.channelOrder, ["RGB", "BGR"], normalize: { $0.uppercased() }) { p.channelOrder = order }
+        if let order: ChannelOrder = try choice(.channelOrder, normalize: { $0.uppercased() }) { p.channelOrder = order }
         if let range = try number(.pixelRange) {
             guard range > 0 else { throw fail("pixel_range", "must be positive (255 or 1)") }
             p.pixelRange = Float(range)
         }
-        if let mean = try numbers(.mean, count: 3) { p.mean = mean.map { Float($0) } }
+        if let mean = try numbers(.mean, count: 3) { p.mean = channels(mean) }
         if let std = try numbers(.std, count: 3) {
             guard std.allSatisfy({ $0 > 0 }) else { throw fail("std", "must hold three positive numbers") }
-            p.std = std.map { Float($0) }
+            p.std = channels(std)
         }
         if let crop = try number(.cropFraction) {
             guard crop > 0 && crop <= 1 else { throw fail("crop_fraction", "must be greater than 0 and at most 1") }
             p.cropFraction = Float(crop)
         }
-        if let resize = try choice(.resize, ["bicubic", "bilinear"], normalize: { $0.lowercased() }) { p.resize = resize }
+        if let resize: ResizeFilter = try choice(.resize, normalize: { $0.lowercased() }) { p.resize = resize }
         switch object[CodingKeys.labels.rawValue] {
         case nil: break
         case .null?: sidecar.disablesLabels = true

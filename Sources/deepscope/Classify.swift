@@ -1,4 +1,5 @@
 import ArgumentParser
+import Daemon
 import Engine
 import Foundation
 import Imaging
@@ -69,7 +70,7 @@ struct Classifier {
 
     func prepare(path: String) throws {
         let image = try ImageFile.decode(path: path)
-        try Preprocessor(model.preprocessing).write(image, into: network.input)
+        try ImageFile.prepare(image, preprocessing: model.preprocessing, into: network.input)
     }
 
     func classify(path: String, top: Int) throws -> [(index: Int, prob: Float)] {
@@ -77,14 +78,6 @@ struct Classifier {
         network.forward()
         return TopClasses.best(UnsafeBufferPointer(network.buffer(output)), count: top, isProbability: outputIsProbability)
             .map { ($0.index, $0.probability) }
-    }
-}
-
-extension Model {
-    /// The class name of output `index`, or `class <index>` when the model has no labels.
-    func label(_ index: Int) -> String {
-        if let labels, index < labels.count { return labels[index] }
-        return "class \(index)"
     }
 }
 

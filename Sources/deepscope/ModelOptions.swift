@@ -1,4 +1,5 @@
 import ArgumentParser
+import Daemon
 import Engine
 import Foundation
 import ModelIO
@@ -17,35 +18,50 @@ struct ModelOptions: ParsableArguments {
     static let defaultModelRelativePath = "Assets/models/efficientnet-lite0.onnx"
 
     static func defaultModelPath() -> String {
+        assetPath("models/efficientnet-lite0.onnx") ?? defaultModelRelativePath
+    }
+
+    /// `Assets/<relative>` where it exists: under `$DEEPSCOPE_ASSETS`, the working directory, or
+    /// the package root above the executable (`.build/<config>/deepscope`).
+    static func assetPath(_ relative: String) -> String? {
         var candidates: [String] = []
         if let assets = ProcessInfo.processInfo.environment["DEEPSCOPE_ASSETS"] {
-            candidates.append((assets as NSString).appendingPathComponent("models/efficientnet-lite0.onnx"))
+            candidates.append((assets as NSString).appendingPathComponent(relative))
         }
-        candidates.append(defaultModelRelativePath)
-        // .build/<config>/deepscope → the package root, three levels up.
+        candidates.append("Assets/" + relative)
         let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         var dir = exe.deletingLastPathComponent()
         for _ in 0..<4 {
-            candidates.append(dir.appendingPathComponent(defaultModelRelativePath).path)
+            candidates.append(dir.appendingPathComponent("Assets/" + relative).path)
             dir = dir.deletingLastPathComponent()
         }
-        return candidates.first { FileManager.default.fileExists(atPath: $0) } ?? defaultModelRelativePath
+        return candidates.first { FileManager.default.fileExists(atPath: $0) }
     }
 
-    /// Loads and plans the model; any problem with the file is bad input.
-    func load() throws -> (Model, Network) {
+    /// The inference threads: --threads, else $DEEPSCOPE_THREADS, else every active core.
+    func threadCount() throws -> Int {
         if let t = threads, t < 1 || t > 256 {
             throw UserError("--threads must be between 1 and 256, got \(t).")
         }
+        let environment = ProcessInfo.processInfo.environment["DEEPSCOPE_THREADS"].flatMap { Int($0) }
+        return threads ?? environment ?? ProcessInfo.processInfo.activeProcessorCount
+    }
+
+    /// The model file to load, checked to exist when it is the default.
+    func checkedModelPath() throws -> String {
         let path = modelPath
         if model == nil && !FileManager.default.fileExists(atPath: path) {
             throw UserError("The default model \(path) does not exist; run Scripts/setup to create it, or pass --model.")
         }
-        let loaded: Model
-        do { loaded = try ModelLoader.load(path: path) } catch { throw UserError.badInput(error) }
-        let environment = ProcessInfo.processInfo.environment["DEEPSCOPE_THREADS"].flatMap { Int($0) }
-        let count = threads ?? environment ?? ProcessInfo.processInfo.activeProcessorCount
-        let network = Network(graph: loaded.graph, threads: min(max(count, 1), 256))
-        return (loaded, network)
+        return path
+    }
+
+    /// Loads and plans the model the way a session does; any problem with the file is bad input.
+    func load() throws -> (Model, Network) {
+        let count = try threadCount()
+        let path = try checkedModelPath()
+        do throws(SessionError) { return try Session.loadModel(path: path, threads: count) } catch {
+            throw UserError(error.description)
+        }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Daemon
 import Engine
 import Foundation
 import Interface
@@ -65,13 +66,8 @@ struct Render: ParsableCommand {
         let picture = try ImageFile.decode(path: image)
 
         let (model, network) = try options.load()
-        let spec = model.preprocessing
-        guard spec.mean.count == 3, spec.std.count == 3 else {
-            throw UserError("The model \(model.url.path) needs three means and deviations for an RGB image.")
-        }
-        let builder = SnapshotBuilder(network: network, labels: model.labels,
-                                      encoding: InputEncoding(mean: spec.mean, std: spec.std, pixelRange: spec.pixelRange,
-                                                              bgr: spec.channelOrder.uppercased() == "BGR"))
+        // The session's pieces: the same model loading, input preparation and snapshot building as `run`.
+        let builder = Session.snapshotBuilder(model: model, network: network)
         let layerIndex: Int
         if let name = layer {
             let value = try LayerName.resolve(name, in: network.graph)
@@ -83,7 +79,7 @@ struct Render: ParsableCommand {
             layerIndex = builder.defaultLayer
         }
 
-        try Preprocessor(spec).write(picture, into: network.input)
+        try ImageFile.prepare(picture, preprocessing: model.preprocessing, into: network.input)
         let start = DispatchTime.now().uptimeNanoseconds
         network.forward()
         let forwardMs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6

@@ -16,7 +16,9 @@ struct Run: ParsableCommand {
         discussion: """
             SPEC is one of v4l2:/dev/video0[?width=640&height=480&fps=30], image:PATH, dir:PATH, \
             video:PATH or synthetic; each takes the options width, height, fps and mirror. Without \
-            --source the first camera is used, or the synthetic demo scene when there is none. \
+            --source the first camera is used, or when there is none the demo: the photos of \
+            Assets/demo as a slideshow (the synthetic scene where setup has not put them there). \
+            Without a display it says so and runs headless, printing the top classes once a second. \
             The window shows the input, every channel of a layer, the selected unit, its projection \
             onto the image and the top classes; H lists the keys. With a window, S switches to the \
             synthetic demo scene and back. SIGINT or SIGTERM stops cleanly; on exit the frames \
@@ -82,168 +84,39 @@ struct Run: ParsableCommand {
             do throws(RecordingError) { try VideoRecorder.checkDestination(record) } catch { throw UserError(error.description) }
         }
 
-        // The window first: without a display there is no point loading anything.
-        var window: SDLWindow?
-        if !headless {
-            do throws(WindowError) { window = try SDLWindow(title: "DeepScope", width: width, height: height) } catch {
-                throw UserError(error.description, status: 1)
-            }
+        let environment = ProcessInfo.processInfo.environment
+        var c = SessionConfiguration(modelPath: try model.checkedModelPath(), threads: try model.threadCount(),
+                                     output: headless ? .headless : .window(width: width, height: height),
+                                     cameras: CameraSystem.current, log: { note($0) })
+        c.source = spec
+        c.layer = layer
+        c.unit = unit
+        c.mode = startMode
+        c.frameLimit = frames
+        c.recordPath = record.map { ($0 as NSString).isAbsolutePath ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
+        c.snapshotDirectory = snapshotDir
+        c.demoFolder = ModelOptions.assetPath("demo")
+        c.headlessStatus = isatty(2) != 0
+        // DEEPSCOPE_PROJECTION=every-frame: a fresh projection for every frame, even when behind.
+        c.adaptiveProjection = environment["DEEPSCOPE_PROJECTION"] != "every-frame"
+        c.logLayout = environment["DEEPSCOPE_LOG_LAYOUT"] == "1"
+        if ds_allocation_counter_active() == 1 {
+            c.allocations = AllocationCounting(total: { ds_allocation_counter_read() }, thread: { ds_allocation_counter_thread() },
+                                               start: { ds_allocation_counter_start() }, stop: { _ = ds_allocation_counter_stop() })
         }
 
-        let (frameSource, alternates, isCamera) = try openSources(spec, live: window != nil)
-        let closeAll = { frameSource.close(); for a in alternates { a.close() } }
-        let loaded: Model, network: Network
-        do { (loaded, network) = try model.load() } catch { closeAll(); throw error }
-        if let layer, network.graph.value(named: layer) == nil {
-            closeAll()
-            throw UserError("The model \(loaded.url.path) has no layer named '\(layer)'; `deepscope inspect` lists them.")
-        }
-
-        var stage: VisualStage?
-        var controller: Controller?
-        if window != nil {
-            let spec = loaded.preprocessing
-            guard spec.mean.count == 3, spec.std.count == 3 else {
-                closeAll()
-                throw UserError("The model \(loaded.url.path) needs three means and deviations for an RGB image.")
-            }
-            let builder = SnapshotBuilder(network: network, labels: loaded.labels,
-                                          encoding: InputEncoding(mean: spec.mean, std: spec.std, pixelRange: spec.pixelRange,
-                                                                  bgr: spec.channelOrder.uppercased() == "BGR"))
-            var view = ViewSettings()
-            view.layer = builder.defaultLayer
-            if let layer, let value = network.graph.value(named: layer), let i = builder.layers.firstIndex(of: value) {
-                view.layer = i
-            } else if let layer {
-                closeAll()
-                throw UserError("Layer '\(layer)' is not the output of a node; `deepscope inspect` lists the layers.")
-            }
-            view.mode = startMode ?? builder.defaultMode
-            if let unit {
-                let channels = builder.layerShapes[view.layer].channels
-                guard unit < channels else {
-                    closeAll()
-                    throw UserError("--unit \(unit) is out of range: layer \(builder.layerNames[view.layer]) has \(channels) units (0…\(channels - 1)).")
-                }
-                view.unit = unit
-            }
-            let c = Controller(layers: builder.layerShapes, layerNames: builder.layerNames, view: view,
-                               feedCount: 1 + alternates.count, mirror: isCamera)
-            controller = c
-            stage = VisualStage(builder: builder, requests: RequestChannel(c.request))
-            // DEEPSCOPE_PROJECTION=every-frame: a fresh projection for every frame, even when behind.
-            if ProcessInfo.processInfo.environment["DEEPSCOPE_PROJECTION"] == "every-frame" { stage?.adaptiveProjection = false }
-        }
-
-        let pipeline: Pipeline
-        do throws(PipelineError) {
-            pipeline = try Pipeline(source: frameSource, alternates: alternates, network: network,
-                                    preprocessing: loaded.preprocessing, options: PipelineOptions(frameLimit: frames),
-                                    visual: stage, onEvent: { note($0.logLine) })
+        let result: SessionResult
+        do throws(SessionError) {
+            let session = try Session(c)
+            result = try session.run()
         } catch {
-            closeAll()
-            throw UserError(error.description)
+            throw UserError(error.description, status: error.isBadInput ? 2 : 1)
         }
-        note("Running \(loaded.url.lastPathComponent) on \(frameSource.name) (\(frameSource.detail)); " +
-             (window == nil ? "Ctrl-C stops." : "H shows the keys, Q quits."))
-        pipeline.start()
-
-        var liveReport: LiveReport?
-        if let window, let controller {
-            let fonts: Fonts
-            do { fonts = try FontLoader.standard(scale: window.pixelScale) } catch {
-                pipeline.stop()
-                throw UserError(String(describing: error), status: 1)
-            }
-            let composer = Composer(fonts: fonts, width: window.pixelWidth, height: window.pixelHeight, scale: window.pixelScale)
-            let counting = ds_allocation_counter_active() == 1
-            var counter: (@Sendable () -> UInt64)?
-            var threadCounter: (@Sendable () -> UInt64)?
-            if counting {
-                counter = { ds_allocation_counter_read() }
-                threadCounter = { ds_allocation_counter_thread() }
-            }
-            let logLine: @Sendable (String) -> Void = { note($0) }
-            var liveOptions = LiveOptions(snapshotDirectory: snapshotDir, log: logLine, allocationCount: counter, threadAllocationCount: threadCounter)
-            liveOptions.logLayout = ProcessInfo.processInfo.environment["DEEPSCOPE_LOG_LAYOUT"] == "1"
-            liveOptions.recordPath = record.map { ($0 as NSString).isAbsolutePath ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
-            let app = LiveApp(pipeline: pipeline, window: window, composer: composer, controller: controller, options: liveOptions)
-            if counting { ds_allocation_counter_start() }
-            liveReport = app.run()
-            _ = ds_allocation_counter_stop()
-            if record != nil, let failure = app.recordingError {
-                pipeline.stop()
-                throw UserError(failure.description, status: failure.isBadInput ? 2 : 1)
-            }
-        } else {
-            let interactive = isatty(2) != 0
-            var nextStatus = MonotonicClock.now() + 2 * Nanoseconds.second
-            while !StopSignals.requested && !pipeline.isFinished {
-                _ = pipeline.waitUntilFinished(timeout: 100 * Nanoseconds.millisecond)
-                if interactive && MonotonicClock.now() >= nextStatus {
-                    nextStatus += 2 * Nanoseconds.second
-                    note(status(pipeline, model: loaded))
-                }
-            }
+        for line in result.pipeline.lines { print(line) }
+        if let window = result.window { for line in window.lines { print(line) } }
+        if let last = result.latest {
+            print("top-1       \(last.index) \(result.model.label(last.index)) (\(String(format: "%.1f", Double(last.probability) * 100))%) on frame \(last.frameNumber)")
         }
-        pipeline.stop()
-        if let signal = StopSignals.lastSignalName { note("Stopped by \(signal).") }
-
-        let report = pipeline.report()
-        for line in report.lines { print(line) }
-        if let liveReport { for line in liveReport.lines { print(line) } }
-        if let last = pipeline.latestClassification {
-            print("top-1       \(last.index) \(loaded.label(last.index)) (\(String(format: "%.1f", Double(last.probability) * 100))%) on frame \(last.frameNumber)")
-        }
-    }
-
-    /// The source asked for (or the first camera, or the synthetic scene), opened, and with a
-    /// window the synthetic demo scene as a second source to switch to.
-    private func openSources(_ spec: SourceSpec?, live: Bool) throws -> (any FrameSource, [any FrameSource], Bool) {
-        let main = try openSource(spec)
-        let isCamera = main is V4L2Source
-        var alternates: [any FrameSource] = []
-        if live && !(main is SyntheticSource) {
-            let demo = SyntheticSource(options: SourceOptions(width: 640, height: 480))
-            if (try? demo.open()) != nil { alternates.append(demo) }
-        }
-        return (main, alternates, isCamera)
-    }
-
-    /// The source asked for, or the first camera, or the synthetic scene — opened.
-    private func openSource(_ spec: SourceSpec?) throws -> any FrameSource {
-        let system = CameraSystem.current
-        if let spec {
-            let source = SourceFactory.make(spec, system: system)
-            do { try source.open() } catch {
-                throw UserError(error.description, status: error.isBadInput ? 2 : 1)
-            }
-            return source
-        }
-        if let camera = CameraProbe.firstCamera(system: system) {
-            let source = V4L2Source(path: camera, system: system)
-            do {
-                try source.open()
-                return source
-            } catch {
-                note("\(error.description.dropLast()); running on the synthetic demo scene instead.")
-            }
-        } else {
-            note("No camera found (no /dev/video* device); running on the synthetic demo scene.")
-        }
-        let demo = SyntheticSource()
-        try? demo.open()
-        return demo
-    }
-
-    private func status(_ pipeline: Pipeline, model: Model) -> String {
-        let r = pipeline.report()
-        var text = String(format: "%6.1f s  captured %d, inferred %d", r.elapsedSeconds, r.captured, r.inferred)
-        if case .noSignal = r.state { text += "  NO SIGNAL" }
-        if let c = pipeline.latestClassification {
-            text += String(format: "  top-1 %@ (%.0f%%)", model.label(c.index), Double(c.probability) * 100)
-        }
-        return text
     }
 }
 

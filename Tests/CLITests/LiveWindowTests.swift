@@ -237,13 +237,25 @@ struct LiveWindowTests {
         #expect(out.contains("capture to present"), "\(out)")
     }
 
-    @Test("without a display: one sentence suggesting --headless and render, exit 1")
+    @Test("without a display: one line saying so, then headless to the end, exit 0")
     func noDisplay() throws {
         let r = try CLI.run(CLI.binary!, ["run", "--source", "synthetic", "--frames", "1"],
+                            environment: ["DISPLAY": ":9999", "WAYLAND_DISPLAY": "", "SDL_VIDEODRIVER": "x11"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let said = r.stderr.split(separator: "\n").filter { $0.contains("No display") }
+        #expect(said.count == 1 && said[0].contains("running headless") && said[0].contains("render"), "\(r.stderr)")
+        #expect(r.stdout.contains("captured") && r.stdout.contains("inferred 1"), "\(r.stdout)")
+        #expect(!r.stdout.contains("frames presented"), "no window report: \(r.stdout)")
+    }
+
+    @Test("without a display, --record still refuses: it records the window (exit 1, one sentence)")
+    func noDisplayRecord() throws {
+        let r = try CLI.run(CLI.binary!, ["run", "--source", "synthetic", "--frames", "1", "--record", "/tmp/deepscope-nodisplay.mp4"],
                             environment: ["DISPLAY": ":9999", "WAYLAND_DISPLAY": "", "SDL_VIDEODRIVER": "x11"])
         #expect(r.status == 1, "\(r.stderr)")
         #expect(r.stderr.contains("--headless") && r.stderr.contains("render"), "\(r.stderr)")
         #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/deepscope-nodisplay.mp4"))
     }
 
     @Test("--record: a folder that cannot be written, a wrong extension or --headless are refused before anything starts")

@@ -81,9 +81,10 @@ public final class ImageSource: FrameSource, @unchecked Sendable {
 }
 
 /// The PNG and JPEG images of a folder, in name order (numbers compared as numbers), cycled at a
-/// frame rate (1 fps unless given). Every image is decoded and fitted to the geometry once, at the
-/// first `open`; the geometry is the requested size, or the first image's.
-public final class DirectorySource: FrameSource, @unchecked Sendable {
+/// frame rate (1 fps unless given) — or, as a slideshow, each image repeated at the frame rate for
+/// `secondsPerImage`. Every image is decoded and fitted to the geometry once, at the first `open`;
+/// the geometry is the requested size, or the first image's. Its controls step through the files.
+public final class DirectorySource: FrameSource, SourceControls, @unchecked Sendable {
     public let path: String
     public let options: SourceOptions
     public private(set) var files: [String] = []
@@ -92,6 +93,10 @@ public final class DirectorySource: FrameSource, @unchecked Sendable {
     private var pacer: Pacer
     private var sequence: UInt64 = 0
     private var next = 0
+    /// Slideshow: how long each image is shown (nil: one frame per image).
+    public let secondsPerImage: Double?
+    /// When the image shown last was first shown (slideshow).
+    private var shownSince: UInt64 = 0
     /// Steps asked for by `step(by:)` and not yet taken by `read`.
     private let pendingStep = Atomic<Int>(0)
 
@@ -100,19 +105,25 @@ public final class DirectorySource: FrameSource, @unchecked Sendable {
     public static let memoryBudget = 1 << 30
     static let extensions: Set<String> = ["png", "jpg", "jpeg"]
 
-    public init(path: String, options: SourceOptions = SourceOptions()) {
+    public init(path: String, options: SourceOptions = SourceOptions(), secondsPerImage: Double? = nil) {
         self.path = path
         self.options = options
+        self.secondsPerImage = secondsPerImage
         pacer = Pacer(frameRate: options.frameRate ?? Self.defaultFrameRate)
     }
 
     deinit { frames?.deallocate() }
 
     public var name: String { "folder \(path)" }
+    public var controls: (any SourceControls)? { self }
     public var geometry: FrameGeometry { fixedGeometry! }
     public var frameRate: Double { options.frameRate ?? Self.defaultFrameRate }
     public var detail: String {
-        "\(files.count) image(s) at \(fixedGeometry.map { "\($0)" } ?? "?"), cycled at \(formatRate(frameRate)) fps"
+        let size = fixedGeometry.map { "\($0)" } ?? "?"
+        if let seconds = secondsPerImage {
+            return "\(files.count) image(s) at \(size), each shown for \(formatRate(seconds)) s at \(formatRate(frameRate)) fps"
+        }
+        return "\(files.count) image(s) at \(size), cycled at \(formatRate(frameRate)) fps"
     }
 
     public func open() throws(CaptureError) {
@@ -178,14 +189,26 @@ public final class DirectorySource: FrameSource, @unchecked Sendable {
             let n = files.count
             next = (((next - 1 + step) % n) + n) % n
             pacer.restartAfterFrame()
+            shownSince = 0
         } else {
             guard pacer.waitForFrame(timeout: timeout) else { return .timeout }
         }
-        copyRGB(from: frames + next * g.byteCount, sourceWidth: g.width, crop: (0, 0, g.width, g.height),
+        let now = MonotonicClock.now()
+        var index = next
+        if let seconds = secondsPerImage {
+            // Slideshow: repeat the image shown last until its time is up.
+            let shown = (next - 1 + files.count) % files.count
+            if shownSince != 0 && Double(now &- shownSince) < seconds * 1e9 {
+                index = shown
+            } else {
+                shownSince = now
+            }
+        }
+        copyRGB(from: frames + index * g.byteCount, sourceWidth: g.width, crop: (0, 0, g.width, g.height),
                 into: destination, mirror: options.mirror)
-        next = (next + 1) % files.count
+        next = (index + 1) % files.count
         sequence += 1
-        return .frame(FrameStamp(sourceSequence: sequence, captureTime: MonotonicClock.now()))
+        return .frame(FrameStamp(sourceSequence: sequence, captureTime: now))
     }
 
     public func close() {}
