@@ -6,3 +6,8 @@ import Support
 extension PipelineError: DeepScopeError {
     public var errorKind: ErrorKind { .badInput }
 }
+
+/// A session that could not start or stopped on an error says whose fault it was.
+extension SessionError: DeepScopeError {
+    public var errorKind: ErrorKind { isBadInput ? .badInput : .failure }
+}

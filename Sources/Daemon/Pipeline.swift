@@ -290,9 +290,13 @@ public final class Pipeline: @unchecked Sendable {
     /// The three largest outputs with their probabilities (`TopClasses`, Engine). Allocates nothing.
     private func topClasses() -> TopThree {
         var slots = (ClassScore.zero, ClassScore.zero, ClassScore.zero)
-        let n = withUnsafeMutableBytes(of: &slots) { raw in
-            TopClasses.write(UnsafeBufferPointer(network.buffer(output)), isProbability: outputIsProbability,
-                             into: raw.bindMemory(to: ClassScore.self))
+        // A homogeneous tuple is laid out like an array of its element (count 3, not bytes / stride:
+        // the last element has no tail padding).
+        let n = withUnsafeMutablePointer(to: &slots) { tuple in
+            tuple.withMemoryRebound(to: ClassScore.self, capacity: 3) { first in
+                TopClasses.write(UnsafeBufferPointer(network.buffer(output)), isProbability: outputIsProbability,
+                                 into: UnsafeMutableBufferPointer(start: first, count: 3))
+            }
         }
         var top = TopThree()
         top.first = (slots.0.index, slots.0.probability)

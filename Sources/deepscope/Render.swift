@@ -13,8 +13,9 @@ struct Render: ParsableCommand {
             Runs one forward pass on IMG, projects the selected unit (guided backprop on networks
             without max pooling, deconv on those with it, unless --mode says otherwise) and draws the
             window: input, projection, unit, activation grid, layers, top classes and status line.
-            Without --layer, the last layer whose map is at least 1/16 of the input's size; without
-            --unit, that layer's most active channel.
+            Without --layer, the rectified output of the last spatial convolution whose map is at
+            least 1/16 of the input's size (the window's default layer); without --unit, that
+            layer's most active channel.
             """)
 
     @OptionGroup var options: ModelOptions

@@ -105,13 +105,8 @@ struct Run: ParsableCommand {
                                                start: { ds_allocation_counter_start() }, stop: { _ = ds_allocation_counter_stop() })
         }
 
-        let result: SessionResult
-        do throws(SessionError) {
-            let session = try Session(c)
-            result = try session.run()
-        } catch {
-            throw UserError(error.description, status: error.isBadInput ? 2 : 1)
-        }
+        // A SessionError is a DeepScopeError: main reports its sentence and exit status.
+        let result = try Session(c).run()
         for line in result.pipeline.lines { print(line) }
         if let window = result.window { for line in window.lines { print(line) } }
         if let last = result.latest {
