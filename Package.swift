@@ -73,7 +73,7 @@ let package = Package(
                           swiftSettings: optimizeGeneric + [.swiftLanguageMode(.v5)]),
 
         // MARK: - Tests
-        .target(name: "TestSupport", dependencies: ["Engine"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Engine", "Support"], path: "Tests/TestSupport"),
         .testTarget(name: "SupportTests", dependencies: ["Support"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
         .testTarget(name: "ModelIOTests", dependencies: ["ModelIO", "Engine", "TestSupport"]),
@@ -81,7 +81,7 @@ let package = Package(
         .testTarget(name: "VisualizationTests", dependencies: ["Visualization", "Engine", "Imaging", "TestSupport"]),
         .testTarget(name: "InterfaceTests", dependencies: ["Interface", "Visualization", "Engine", "Imaging"],
                     exclude: ["Golden"]),
-        .testTarget(name: "CaptureTests", dependencies: ["Capture", "CaptureTesting", "CV4L2", "Imaging", "Support"]),
+        .testTarget(name: "CaptureTests", dependencies: ["Capture", "CaptureTesting", "CV4L2", "Imaging", "Support", "TestSupport"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Capture", "CaptureTesting", "Engine", "Imaging", "Interface", "ModelIO",
                                                         "Support", "Visualization", "TestSupport"]),
         .testTarget(name: "RecordingTests", dependencies: ["Recording", "Support"]),

@@ -3,6 +3,7 @@ import CaptureTesting
 import Glibc
 import Support
 import Testing
+import TestSupport
 
 /// The capture thread against every fault the emulated camera can produce.
 @Suite("Capture thread faults and recovery")

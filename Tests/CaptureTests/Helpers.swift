@@ -3,6 +3,7 @@ import Foundation
 import Imaging
 import Support
 import Testing
+import TestSupport
 
 /// A fresh empty folder under the system's temporary folder.
 func temporaryDirectory(_ name: String = #function) throws -> String {
@@ -15,17 +16,6 @@ func temporaryDirectory(_ name: String = #function) throws -> String {
 /// Descriptors this process has open (entries of /proc/self/fd).
 func openDescriptorCount() -> Int {
     (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? -1
-}
-
-/// Polls `condition` every millisecond until it holds or `seconds` pass.
-@discardableResult
-func waitUntil(_ seconds: Double, _ condition: () -> Bool) -> Bool {
-    let deadline = MonotonicClock.now() + Nanoseconds.seconds(seconds)
-    while MonotonicClock.now() < deadline {
-        if condition() { return true }
-        usleep(1000)
-    }
-    return condition()
 }
 
 /// The sequence number an emulated camera stamped into the first bytes of a frame (RGB24 capture).

@@ -8,6 +8,7 @@ import ModelIO
 import Support
 import Synchronization
 import Testing
+import TestSupport
 import Visualization
 
 /// The inference thread's side of the window: snapshots out, requests in.

@@ -8,6 +8,7 @@ import Imaging
 import ModelIO
 import Support
 import Testing
+import TestSupport
 
 /// A network small enough to run hundreds of times a second: global average pool → dense → softmax.
 /// With `weights` the identity, class c is the input channel with the highest mean.
@@ -25,15 +26,6 @@ func tinyNetwork(size: Int = 16, softmax: Bool = true, weights: [Float] = [1, 0,
 /// Plain 0…1 scaling, no mean or std, so the network sees the colours as they are.
 func plainPreprocessing(size: Int = 16) -> Preprocessing {
     Preprocessing(inputSize: [size, size], pixelRange: 1, mean: [0, 0, 0], std: [1, 1, 1], cropFraction: 1, resize: "bilinear")
-}
-
-func waitUntil(_ seconds: Double, _ condition: () -> Bool) -> Bool {
-    let deadline = MonotonicClock.now() + Nanoseconds.seconds(seconds)
-    while MonotonicClock.now() < deadline {
-        if condition() { return true }
-        usleep(1000)
-    }
-    return condition()
 }
 
 @Suite("Pipeline")

@@ -7,6 +7,7 @@ import Glibc
 import Imaging
 import Support
 import Testing
+import TestSupport
 import Visualization
 
 /// The worktree's default model (Scripts/setup converts it), or nil.
