@@ -222,7 +222,7 @@ public final class LiveApp: MainLoopSink {
                 let mode = front.projectionMode?.rawValue ?? ""
                 if shownProjection.layer != front.projectionLayer || shownProjection.channel != front.projectionChannel || shownProjection.mode != mode {
                     shownProjection = (front.projectionLayer, front.projectionChannel, mode)
-                    options.log("Projection pane shows \(name):\(front.projectionChannel) (\(mode)).")
+                    options.log(Controller.projectionShownLine(layer: name, channel: front.projectionChannel, mode: mode))
                 }
             }
             if presented == options.warmupFrames {
