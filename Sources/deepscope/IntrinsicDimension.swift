@@ -3,7 +3,9 @@ import ArgumentParser
 import CBLAS
 import Engine
 import Foundation
+import Interface
 import ModelIO
+import Visualization
 
 struct IntrinsicDimension: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -32,12 +34,18 @@ struct IntrinsicDimension: ParsableCommand {
     @Flag(name: .long, help: "One JSON object per line: {\"id\", \"n\", …} for --points, {\"layer\", \"depth\", \"id\", \"pca90\", …} per layer for --images.")
     var json = false
 
+    @Option(name: .long, help: "With --images: draw the intrinsic dimension and PCA-90 against relative depth into this PNG.")
+    var plot: String?
+
     /// Representations held in memory at once; more layers take more passes over the images.
     static let memoryBudget = 4 << 30
 
     func validate() throws {
         guard (points == nil) != (images == nil) else {
             throw ValidationError("Give exactly one of --points X.npy and --images DIR.")
+        }
+        if plot != nil && images == nil {
+            throw ValidationError("--plot draws one point per layer, so it needs --images DIR.")
         }
     }
 
@@ -88,11 +96,13 @@ struct IntrinsicDimension: ParsableCommand {
                 }
                 chosen.append(layer)
             }
+            chosen.sort { $0.depth < $1.depth }
         }
         let classifier = try Classifier(model: model, network: network)
         // The first pass finds which files decode; later passes (when the layers do not fit in memory
         // together) read only those.
         var readable = files
+        var profile: [DepthProfile.Layer] = []
         let passes = LayerSample.passes(chosen, images: files.count, budget: Self.memoryBudget)
         for (p, group) in passes.enumerated() {
             let representations = Representations(layers: group, rows: readable.count)
@@ -115,15 +125,28 @@ struct IntrinsicDimension: ParsableCommand {
                     FileHandle.standardError.write(Data("id: only \(kept.count) images: TwoNN needs hundreds of points for a stable estimate (see \"std\").\n".utf8))
                 }
             }
-            try report(representations, rows: kept.count)
+            profile += try report(representations, rows: kept.count)
         }
+        if let plot { try draw(DepthProfile(layers: profile, points: readable.count), to: plot) }
     }
 
-    private func report(_ representations: Representations, rows: Int) throws {
+    private func draw(_ profile: DepthProfile, to path: String) throws {
+        let fonts: Fonts
+        do { fonts = try FontLoader.standard(scale: 1) } catch { throw UserError(String(describing: error), status: 1) }
+        let canvas = Canvas(width: 960, height: 540)
+        canvas.clear(Theme.dark.background)
+        DepthProfilePane(painter: PanePainter(fonts: fonts)).draw(canvas, canvas.bounds, profile: profile)
+        do { try canvas.writePNG(to: path) } catch { throw UserError(error.description, status: 1) }
+    }
+
+    private func report(_ representations: Representations, rows: Int) throws -> [DepthProfile.Layer] {
+        var profile: [DepthProfile.Layer] = []
         for (k, layer) in representations.layers.enumerated() {
             let report = representations.withPoints(of: k) { all in
                 DimensionReport(PointMatrix(base: all.base, count: rows, dimension: all.dimension))
             }
+            profile.append(DepthProfile.Layer(name: layer.name, depth: layer.depth, intrinsic: try? report.intrinsic.get(),
+                                              spread: report.spread, pca90: report.pca90))
             if json {
                 var line: [String: Any] = ["layer": layer.name, "depth": layer.depth, "pca90": report.pca90,
                                            "n": report.points, "dimension": layer.dimension]
@@ -144,6 +167,7 @@ struct IntrinsicDimension: ParsableCommand {
                                report.pca90, report.points, layer.dimension))
             }
         }
+        return profile
     }
 }
 

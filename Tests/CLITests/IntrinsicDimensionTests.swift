@@ -38,12 +38,17 @@ struct IntrinsicDimensionTests {
         #expect(r.stderr.contains(input) && r.stderr.contains("[1, 3, 224, 224]") && r.stderr.contains("[N, D]"), "\(r.stderr)")
         let both = try CLI.deepscope("id", "--points", input, "--images", work.path)
         #expect(both.status == 2 && both.stderr.contains("exactly one"), "\(both.stderr)")
+        let plot = try CLI.deepscope("id", "--points", input, "--plot", work.appendingPathComponent("p.png").path)
+        #expect(plot.status == 2 && plot.stderr.contains("needs --images"), "\(plot.stderr)")
     }
 
-    @Test("id --images prints one line per chosen layer, in depth order, over the demo photos")
+    @Test("id --images prints one line per chosen layer, in depth order, over the demo photos, and plots them")
     func layersOfTheDemoPhotos() throws {
         let demo = CLI.root.appendingPathComponent("Assets/demo").path
-        let r = try CLI.deepscope("id", "--images", demo, "--layers", "stem_relu6,blk09_add,prob", "--json")
+        let work = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: work) }
+        let plot = work.appendingPathComponent("id.png").path
+        let r = try CLI.deepscope("id", "--images", demo, "--layers", "stem_relu6,blk09_add,prob", "--json", "--plot", plot)
         try #require(r.status == 0, "\(r.stderr)")
         let lines = try r.stdout.split(separator: "\n").map(CLI.json)
         #expect(lines.map { $0["layer"] as? String } == ["stem_relu6", "blk09_add", "prob"])
@@ -55,6 +60,10 @@ struct IntrinsicDimensionTests {
             #expect(id > 0 && id.isFinite)
             #expect((line["pca90"] as? Int).map { (1...3).contains($0) } == true, "4 points span at most 3 components")
         }
+        let size = try CLI.run(CLI.python, ["-c", "from PIL import Image; import sys; im = Image.open(sys.argv[1]); print(im.size, len(set(im.convert('RGB').getdata())))", plot])
+        #expect(size.stdout.hasPrefix("(960, 540)"), "\(size.stdout) \(size.stderr)")
+        #expect((Int(size.stdout.split(separator: " ").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0) > 20,
+                "a plot with axes, labels and two curves has many colours")
         let missing = try CLI.deepscope("id", "--images", demo, "--layers", "no_such_layer")
         #expect(missing.status == 2 && missing.stderr.contains("no_such_layer"), "\(missing.stderr)")
     }
