@@ -144,9 +144,8 @@ public final class Session {
         if case .window(let width, let height) = c.output {
             do throws(WindowError) { window = try SDLWindow(title: "DeepScope", width: width, height: height) } catch {
                 guard error.noDisplay else { throw SessionError(error.description, badInput: false) }
-                if c.recordPath != nil { log("No display to open a window on; running headless, recording the view composed off-screen.") } else {
-                log("No display to open a window on; running headless, with what the network sees once a second (Ctrl-C stops; `deepscope render` draws the window into a PNG).")
-                }
+                log("No display to open a window on; running headless, " + (c.recordPath != nil ? "recording the view composed off-screen."
+                    : "with what the network sees once a second (Ctrl-C stops; `deepscope render` draws the window into a PNG)."))
             }
         }
         self.window = window
