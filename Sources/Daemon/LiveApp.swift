@@ -177,7 +177,7 @@ public final class LiveApp: MainLoopSink {
                     logChanges(from: before)
                 }
             }
-            for text in snapshots.takeMessages() {   // a snapshot written meanwhile: say so at once
+            for text in snapshots.takeMessages() + recorder.takeMessages() {   // a snapshot written meanwhile: say so at once
                 say(text)
                 needsDraw = true
             }
