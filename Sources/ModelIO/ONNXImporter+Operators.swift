@@ -46,8 +46,28 @@ extension ONNXImporter {
             let p = LocalResponseNorm(size: size, alpha: try a.float("alpha", default: 1e-4),
                                       beta: try a.float("beta", default: 0.75), bias: try a.float("bias", default: 1))
             try add(out, .lrn(p), [try value(node, 0)])
-        case "Add", "Mul":
+        case "Add", "Mul", "Sub", "Div", "Pow":
             try importElementwise(node, a, out)
+        case "Sum", "Max", "Min":
+            try importVariadic(node, out)
+        case "Elu", "Selu", "HardSigmoid", "HardSwish", "Softplus", "Erf", "Sqrt":
+            try importPointwise(node, a, out)
+        case "PRelu":
+            try importPRelu(node, out)
+        case "LogSoftmax":
+            try importLogSoftmax(node, a, out)
+        case "ReduceMean", "ReduceSum", "ReduceMax":
+            try importReduce(node, a, out)
+        case "GlobalMaxPool":
+            try add(out, .globalMaxPool, [try value(node, 0)])
+        case "Resize", "Upsample":
+            try importResize(node, a, out)
+        case "ConvTranspose":
+            try importConvTranspose(node, a, out)
+        case "InstanceNormalization":
+            try importInstanceNorm(node, a, out)
+        case "LayerNormalization":
+            try importLayerNorm(node, a, out)
         case "Concat":
             guard !node.input.isEmpty else { throw NodeFailure("it has no inputs") }
             var ids: [Int] = []
@@ -91,7 +111,6 @@ extension ONNXImporter {
         guard input.rank == 4 else { throw NodeFailure("it needs an NCHW input, got \(input)") }
         let strides = try inRange(try a.ints("strides") ?? [1, 1], "strides", min: 1, count: 2)
         let dilations = try inRange(try a.ints("dilations") ?? [1, 1], "dilations", min: 1, count: 2)
-        if pooling && dilations != [1, 1] { throw NodeFailure("dilated pooling is not supported") }
         var pads = try inRange(try a.ints("pads") ?? [0, 0, 0, 0], "pads", min: 0, count: 4)
         let ceil = pooling ? try a.int("ceil_mode", default: 0) != 0 : false
         let autoPad = try a.string("auto_pad") ?? "NOTSET"
@@ -224,7 +243,7 @@ extension ONNXImporter {
                 }
             }
         }
-        try add(out, node.opType == "Add" ? .add : .mul, [first, second])
+        try add(out, Self.binaryOperations[node.opType]!, [first, second])
     }
 
     mutating func importReshape(_ node: Onnx_NodeProto, _ a: Attributes, _ out: String) throws {
@@ -329,7 +348,7 @@ extension ONNXImporter {
         let x = try value(node, 0)
         let rank = shape(x).rank
         let mode = try a.string("mode") ?? "constant"
-        guard mode == "constant" else { throw NodeFailure("mode '\(mode)' is not supported (only 'constant')") }
+        guard ["constant", "reflect", "edge"].contains(mode) else { throw NodeFailure("mode '\(mode)' is not supported (only 'constant', 'reflect' and 'edge')") }
         var pads: [Int64]
         var value: Float = try a.float("value", default: 0)
         var axes = Array(0..<rank)
@@ -361,6 +380,7 @@ extension ONNXImporter {
             begins[axis] = Int(pads[i])
             ends[axis] = Int(pads[i + axes.count])
         }
-        try add(out, .pad(begins: begins, ends: ends, value: value), [x])
+        try add(out, mode == "constant" ? .pad(begins: begins, ends: ends, value: value)
+                                         : .padEdges(begins: begins, ends: ends, reflect: mode == "reflect"), [x])
     }
 }
