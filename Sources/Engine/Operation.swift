@@ -124,6 +124,7 @@ public enum Operation: Sendable {
     /// Pointwise activations (`Ops/Pointwise.swift` and one file each), any shape.
     case elu(alpha: Float), selu(alpha: Float, gamma: Float), hardSigmoid(alpha: Float, beta: Float)
     case hardSwish, softplus, erf, sqrt
+    case gelu(tanhApproximation: Bool)
     /// LeakyRelu with one slope per channel (axis 1), or one slope for all.
     case prelu(slope: [Float])
     case logSoftmax(axis: Int)
@@ -177,6 +178,7 @@ public enum Operation: Sendable {
         case .softplus: return PointwiseOp(function: SoftplusFunction())
         case .erf: return PointwiseOp(function: ErfFunction())
         case .sqrt: return PointwiseOp(function: SqrtFunction())
+        case .gelu(let t): return PointwiseOp(function: GeluFunction(tanhApproximation: t))
         case .prelu(let slope): return PReluOp(slope: slope)
         case .logSoftmax(let axis): return LogSoftmaxOp(axis: axis)
         case .reduce(let k, let axes, let keep): return ReduceOp(kind: k, axes: axes, keepDims: keep, name: k.kindName)

@@ -64,25 +64,31 @@ extension ONNXImporter {
         case "HardSwish": op = .hardSwish
         case "Softplus": op = .softplus
         case "Sqrt": op = .sqrt
+        case "Gelu":
+            let approximate = try a.string("approximate") ?? "none"
+            guard approximate == "none" || approximate == "tanh" else { throw NodeFailure("approximate '\(approximate)' is not 'none' or 'tanh'") }
+            op = .gelu(tanhApproximation: approximate == "tanh")
         default: op = .erf
         }
         try add(out, op, [x])
     }
 
-    /// LogSoftmax, with Softmax's reading of `axis` (before opset 13: over the input flattened to
-    /// 2-D at `axis`).
-    mutating func importLogSoftmax(_ node: Onnx_NodeProto, _ a: Attributes, _ out: String) throws {
+    /// Softmax and LogSoftmax along `axis`. Before opset 13 they work on the input flattened to 2-D
+    /// at `axis`: over all the dimensions from `axis` on. With trailing dimensions of 1 that is the
+    /// op along `axis`; otherwise the input is flattened, the op applied along axis 1, and reshaped back.
+    mutating func importAlongAxis(_ node: Onnx_NodeProto, _ a: Attributes, _ out: String,
+                                  _ make: (Int) -> Engine.Operation) throws {
         let x = try value(node, 0)
         let s = shape(x)
         let axis = try normalizeAxis(try a.int("axis", default: opset < 13 ? 1 : -1), rank: s.rank)
         if opset >= 13 || s.dims[(axis + 1)...].allSatisfy({ $0 == 1 }) {
-            try add(out, .logSoftmax(axis: axis), [x])
+            try add(out, make(axis), [x])
             return
         }
         let outer = s.dims[..<axis].reduce(1, *)
         let flat = try add(out + "::flat", .reshape(Shape([outer, s.count / max(outer, 1)])), [x])
-        let soft = try add(out + "::logsoftmax", .logSoftmax(axis: 1), [flat])
-        try add(out, .reshape(s), [soft])
+        let along = try add(out + "::" + node.opType.lowercased(), make(1), [flat])
+        try add(out, .reshape(s), [along])
     }
 
     /// ReduceMean, ReduceSum and ReduceMax: `axes` as an attribute or (ReduceSum from opset 13, the

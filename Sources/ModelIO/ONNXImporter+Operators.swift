@@ -50,12 +50,12 @@ extension ONNXImporter {
             try importElementwise(node, a, out)
         case "Sum", "Max", "Min":
             try importVariadic(node, out)
-        case "Elu", "Selu", "HardSigmoid", "HardSwish", "Softplus", "Erf", "Sqrt":
+        case "Elu", "Selu", "HardSigmoid", "HardSwish", "Softplus", "Erf", "Sqrt", "Gelu":
             try importPointwise(node, a, out)
         case "PRelu":
             try importPRelu(node, out)
         case "LogSoftmax":
-            try importLogSoftmax(node, a, out)
+            try importAlongAxis(node, a, out) { .logSoftmax(axis: $0) }
         case "ReduceMean", "ReduceSum", "ReduceMax":
             try importReduce(node, a, out)
         case "GlobalMaxPool":
@@ -287,8 +287,13 @@ extension ONNXImporter {
     }
 
     mutating func importGemm(_ node: Onnx_NodeProto, _ a: Attributes, _ out: String) throws {
-        let x = try value(node, 0)
-        guard try a.int("transA", default: 0) == 0 else { throw NodeFailure("transA 1 is not supported") }
+        var x = try value(node, 0)
+        if try a.int("transA", default: 0) != 0 {
+            // A transposed [K, 1] column is the row [1, K]: the same values.
+            let s = shape(x)
+            guard s.rank == 2, s[1] == 1 else { throw NodeFailure("transA 1 is not supported except on a single column [K, 1]; the input is \(s)") }
+            x = try add(out + "::row", .reshape(Shape([1, s[0]])), [x])
+        }
         let transB = try a.int("transB", default: 0) != 0
         let alpha = try a.float("alpha", default: 1), beta = try a.float("beta", default: 1)
         guard let b = try constantInput(node, 1, "B") else { throw NodeFailure("it has no B input") }
@@ -316,32 +321,28 @@ extension ONNXImporter {
 
     mutating func importMatMul(_ node: Onnx_NodeProto, _ out: String) throws {
         let x = try value(node, 0)
-        guard shape(x).rank == 2 else { throw NodeFailure("its first input is \(shape(x)); DeepScope needs a matrix [N, K]") }
+        guard shape(x).rank >= 2 else { throw NodeFailure("its first input is \(shape(x)); DeepScope needs a matrix [N, K] or rows [..., K]") }
         guard let b = try constantInput(node, 1, "second input") else { throw NodeFailure("it has no second input") }
         guard b.dims.count == 2, b.dims[0] > 0, b.dims[1] > 0 else {
             throw NodeFailure("its second input has shape \(b.shapeDescription); it must be a non-empty matrix [K, N]")
         }
         let values = try b.floatValues("the second input")
         let (k, n) = (b.dims[0], b.dims[1])
+        guard shape(x).dims.last == k else { throw NodeFailure("its first input \(shape(x)) does not end in \(k), the rows of its second") }
         var weight = [Float](repeating: 0, count: k * n)
         for r in 0..<k { for c in 0..<n { weight[c * k + r] = values[r * n + c] } }
-        try add(out, .dense(Dense(inFeatures: k, outFeatures: n, weight: weight, bias: nil)), [x])
+        let dense = Engine.Operation.dense(Dense(inFeatures: k, outFeatures: n, weight: weight, bias: nil))
+        // Rows of any rank keep their leading dimensions ([1, 1, 1, K] too, which Gemm would flatten).
+        let expected = Shape(shape(x).dims.dropLast() + [n])
+        if shape(x).rank > 2, (try? Graph.inferShape(node: out, op: dense, inputs: [shape(x)])) != expected {
+            try add(out, .reshape(expected), [try add(out + "::rows", dense, [x])])
+        } else {
+            try add(out, dense, [x])
+        }
     }
 
     mutating func importSoftmax(_ node: Onnx_NodeProto, _ a: Attributes, _ out: String) throws {
-        let x = try value(node, 0)
-        let s = shape(x)
-        let axis = try normalizeAxis(try a.int("axis", default: opset < 13 ? 1 : -1), rank: s.rank)
-        // Before opset 13 Softmax works on the input flattened to 2-D at `axis`: over all the
-        // dimensions from `axis` on. With trailing dimensions of 1 that is softmax along `axis`.
-        if opset >= 13 || s.dims[(axis + 1)...].allSatisfy({ $0 == 1 }) {
-            try add(out, .softmax(axis: axis), [x])
-            return
-        }
-        let outer = s.dims[..<axis].reduce(1, *)
-        let flat = try add(out + "::flat", .reshape(Shape([outer, s.count / max(outer, 1)])), [x])
-        let soft = try add(out + "::softmax", .softmax(axis: 1), [flat])
-        try add(out, .reshape(s), [soft])
+        try importAlongAxis(node, a, out) { .softmax(axis: $0) }
     }
 
     mutating func importPad(_ node: Onnx_NodeProto, _ a: Attributes, _ out: String) throws {

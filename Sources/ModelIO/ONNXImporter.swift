@@ -148,7 +148,7 @@ struct ONNXImporter {
         "Conv", "BatchNormalization", "Relu", "Clip", "LeakyRelu", "Sigmoid", "Tanh", "MaxPool", "AveragePool",
         "GlobalAveragePool", "LRN", "Add", "Mul", "Concat", "Flatten", "Reshape", "Gemm", "MatMul",
         "Dropout", "Identity", "Softmax", "Pad", "Constant",
-        "Sub", "Div", "Sum", "Max", "Min", "Elu", "Selu", "HardSigmoid", "HardSwish", "Softplus", "Erf", "PRelu", "Pow", "Sqrt",
+        "Sub", "Div", "Sum", "Max", "Min", "Elu", "Selu", "HardSigmoid", "HardSwish", "Softplus", "Erf", "PRelu", "Pow", "Sqrt", "Gelu",
         "LogSoftmax", "ReduceMean", "ReduceSum", "ReduceMax", "GlobalMaxPool", "InstanceNormalization", "LayerNormalization", "ConvTranspose", "Resize", "Upsample",
     ]
 

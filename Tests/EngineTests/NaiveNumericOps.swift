@@ -39,12 +39,26 @@ extension NaiveProjection {
                     { $0 <= -3 ? 0 : ($0 >= 3 ? 2 : 1) })
         case .softplus:
             return ({ log(1 + exp($0)) }, { 1 / (1 + exp(-$0)) }, { _ in 0 })
+        case .gelu(false):
+            return ({ 0.5 * $0 * (1 + Foundation.erf($0 / 2.0.squareRoot())) },
+                    { 0.5 * (1 + Foundation.erf($0 / 2.0.squareRoot())) + $0 * exp(-0.5 * $0 * $0) / (2 * Double.pi).squareRoot() }, { _ in 0 })
+        case .gelu(true):
+            let k = (2 / Double.pi).squareRoot()
+            return ({ 0.5 * $0 * (1 + Foundation.tanh(k * ($0 + 0.044715 * $0 * $0 * $0))) },
+                    { x in let t = Foundation.tanh(k * (x + 0.044715 * x * x * x))
+                      return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k * (1 + 3 * 0.044715 * x * x) }, { _ in 0 })
         case .sqrt:
             return ({ $0.squareRoot() }, { 0.5 / $0.squareRoot() }, { _ in 0 })
         case .erf:
             return ({ Foundation.erf($0) }, { 2 / Double.pi.squareRoot() * exp(-$0 * $0) }, { _ in 0 })
         default: return nil
         }
+    }
+
+    /// What a reduction op reduces and how (GlobalMaxPool: the maximum over the plane).
+    static func reduction(_ op: Engine.Operation) -> (ReduceKind, [Int]) {
+        if case .reduce(let k, let a, _) = op { return (k, a) }
+        return (.max, [2, 3])
     }
 
     /// [outer, length, inner] of a reduction's input, the reduced axes being adjacent once those of
@@ -212,10 +226,7 @@ extension NaiveProjection {
                 for j in line { y[j] = x[j] - lse }
             }
         case .reduce, .globalMaxPool:
-            let (kind, axes): (ReduceKind, [Int]) = {
-                if case .reduce(let k, let a, _) = op { return (k, a) }
-                return (.max, [2, 3])
-            }()
+            let (kind, axes) = reduction(op)
             let (outer, length, inner) = reduceExtents(xShape, axes)
             for o in 0..<outer {
                 for i in 0..<inner {
@@ -299,10 +310,7 @@ extension NaiveProjection {
                 for j in line { gx[j] = gy[j] - exp(x[j] - m) / total * sum }
             }
         case .reduce, .globalMaxPool:
-            let (kind, axes): (ReduceKind, [Int]) = {
-                if case .reduce(let k, let a, _) = op { return (k, a) }
-                return (.max, [2, 3])
-            }()
+            let (kind, axes) = reduction(op)
             let (outer, length, inner) = reduceExtents(xShape, axes)
             for o in 0..<outer {
                 for i in 0..<inner {

@@ -77,6 +77,8 @@ let pointwiseCases: [NumericCase] = [
     .unary("HardSwish", .hardSwish, [2, 3, 7, 5]),
     .unary("Softplus", .softplus, [1, 3, 5, 7]),
     .unary("Erf", .erf, [1, 3, 7, 9]),
+    .unary("Gelu", .gelu(tanhApproximation: false), [1, 3, 5, 7]),
+    .unary("Gelu tanh", .gelu(tanhApproximation: true), [1, 5, 3, 7]),
     NumericCase("Sqrt of a positive value", [1, 3, 5, 7]) { b, x in
         let s = try b.node("s", .sigmoid, [x])
         return try b.node("op", .sqrt, [s])
@@ -150,6 +152,13 @@ let convTransposeCases: [NumericCase] = [
     convTransposeCase("ConvTranspose groups, dilation", [1, 4, 3, 5], out: 6, k: 3, s: 1, d: 2, pads: [1, 1, 1, 1], groups: 2),
 ]
 
+/// MatMul by a constant over the rows of a 4-D map (a Linear layer over NHWC).
+let rowDenseCase = NumericCase("MatMul over rows of a map", [1, 3, 5, 7]) { b, x in
+    let d = Dense(inFeatures: 7, outFeatures: 4, weight: uniformFloats(28, in: -0.6...0.6, using: &b.rng),
+                  bias: uniformFloats(4, in: -0.3...0.3, using: &b.rng))
+    return try b.node("op", .dense(d), [x])
+}
+
 let resizeCases: [NumericCase] = [
     .unary("Resize nearest ×2 asymmetric floor", .resize(Resize(mode: .nearest, coordinates: .asymmetric, rounding: .floor,
                                                                outH: 10, outW: 14, scaleH: 2, scaleW: 2)), [1, 3, 5, 7]),
@@ -165,7 +174,7 @@ let resizeCases: [NumericCase] = [
 
 @Suite("Numeric ops: forward, projections and gradients against the naive passes")
 struct NumericOpTests {
-    static let all = binaryFamilyCases + pointwiseCases + reduceCases + normalizationCases + paddingCases + convTransposeCases + resizeCases
+    static let all = binaryFamilyCases + pointwiseCases + reduceCases + normalizationCases + paddingCases + convTransposeCases + resizeCases + [rowDenseCase]
 
     /// The forward pass equals the double-precision naive one, with 1 and 3 threads.
     @Test(arguments: all)

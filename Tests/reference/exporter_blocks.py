@@ -11,9 +11,10 @@ for onnxruntime's value of every node. Blocks:
                    (ReduceMean with axes as an attribute, Sub, Pow, Sqrt, Div, affine), 1x1 Conv, Gelu as exported
                    (Div, Erf, Add, Mul, Mul), 1x1 Conv, layer scale, residual Add; then
                    LayerNormalization over axis 1 and over the last axis (opset 17)
-  assorted         Sub, Div, Max, Min, Sum of three, PRelu, Elu, Selu, Softplus, InstanceNormalization,
+  assorted         Sub, Div, Max, Min, Sum of three, PRelu, Elu, Selu, Gelu, Softplus, InstanceNormalization,
                    Pad reflect and edge (pads as inputs), ReduceMean with axes as an input,
-                   ReduceMax, ReduceSum, LogSoftmax (opset 18)
+                   ReduceMax, ReduceSum, Gemm with transA on a column, LogSoftmax, MatMul
+                   over the rows of a 4-D map, the Gelu op (opset 20)
   resize           Resize nearest (scales, asymmetric, floor) and linear (sizes, half_pixel;
                    scales, align_corners) after a Conv and Relu, then a grouped ConvTranspose with
                    stride, pads and output_padding (opset 13)
@@ -115,7 +116,9 @@ def assorted():
     inits = [const("k", rng.uniform(0.5, 2.0, (c, 1, 1))), const("slope", rng.uniform(-0.5, 0.5, (c, 1, 1))),
              const("isc", rng.uniform(0.5, 1.5, c)), const("ib", rng.uniform(-0.3, 0.3, c)),
              ints("pads_r", [0, 0, 2, 1, 0, 0, 1, 3]), ints("pads_e", [0, 0, 1, 0, 0, 0, 2, 2]),
-             ints("axes23", [2, 3]), ints("axes1", [1]), conv_weight("w", c, c, 3)]
+             ints("axes23", [2, 3]), ints("axes1", [1]), conv_weight("w", c, c, 3),
+             ints("column", [c, 1]), const("fc", rng.uniform(-0.5, 0.5, (c, 5))), const("fcb", rng.uniform(-0.2, 0.2, 5)),
+             const("rows", rng.uniform(-0.5, 0.5, (11, 4)))]
     nodes = [
         helper.make_node("Conv", ["x", "w"], ["conv"], pads=[1, 1, 1, 1]),
         helper.make_node("Sub", ["conv", "k"], ["sub"]),
@@ -126,7 +129,8 @@ def assorted():
         helper.make_node("PRelu", ["sum", "slope"], ["prelu"]),
         helper.make_node("Elu", ["prelu"], ["elu"], alpha=0.7),
         helper.make_node("Selu", ["elu"], ["selu"]),
-        helper.make_node("Softplus", ["selu"], ["softplus"]),
+        helper.make_node("Gelu", ["selu"], ["gelu"]),
+        helper.make_node("Softplus", ["gelu"], ["softplus"]),
         helper.make_node("InstanceNormalization", ["softplus", "isc", "ib"], ["inorm"]),
         helper.make_node("Pad", ["inorm", "pads_r"], ["reflect"], mode="reflect"),
         helper.make_node("Pad", ["reflect", "pads_e"], ["edge"], mode="edge"),
@@ -135,9 +139,12 @@ def assorted():
         helper.make_node("ReduceMax", ["scaled", "axes1"], ["cmax"], keepdims=1),
         helper.make_node("Sub", ["scaled", "cmax"], ["centred"]),
         helper.make_node("ReduceSum", ["centred", "axes23"], ["total"], keepdims=0),
-        helper.make_node("LogSoftmax", ["total"], ["logp"], axis=1),
+        helper.make_node("Reshape", ["total", "column"], ["total_column"]),
+        helper.make_node("Gemm", ["total_column", "fc", "fcb"], ["logits"], transA=1),
+        helper.make_node("LogSoftmax", ["logits"], ["logp"], axis=1),
+        helper.make_node("MatMul", ["centred", "rows"], ["row_matmul"]),
     ]
-    return model("assorted", nodes, inits, [1, c, 7, 5], ["logp"], 18)
+    return model("assorted", nodes, inits, [1, c, 7, 5], ["logp", "row_matmul"], 20)
 
 
 def resize():

@@ -6,25 +6,15 @@ struct LogSoftmaxOp: Op {
 
     var kindName: String { "LogSoftmax" }
 
-    func outputShape(_ check: ShapeCheck) throws -> Shape {
-        try check.inputs(1)
-        guard axis >= 0 && axis < check.first.rank else {
-            throw check.fail("LogSoftmax axis \(axis) outside rank \(check.first.rank)")
-        }
-        return check.first
-    }
-
-    /// Elements before the axis, along it, and after it.
-    private func extents(_ s: Shape) -> (outer: Int, length: Int, inner: Int) {
-        (s.dims[..<axis].reduce(1, *), s[axis], s.dims[(axis + 1)...].reduce(1, *))
-    }
+    func outputShape(_ check: ShapeCheck) throws -> Shape { try AxisLines.outputShape(check, axis: axis) }
 
     func forward(_ context: ForwardContext) -> ForwardPlan {
-        let (outer, length, inner) = extents(context.inputs[0])
+        let lines = AxisLines(context.inputs[0], axis: axis)
+        let length = lines.length, inner = lines.inner
         return ForwardPlan { b in
             let x = b.x, y = b.output
-            return Work(tasks: outer * inner) { t, _ in
-                let base = (t / inner) * length * inner + t % inner
+            return Work(tasks: lines.outer * inner) { t, _ in
+                let base = lines.base(t)
                 var m = -Float.infinity
                 for k in 0..<length { m = Swift.max(m, x[base + k * inner]) }
                 var s: Float = 0
@@ -37,10 +27,11 @@ struct LogSoftmaxOp: Op {
 
     /// The local derivative at the forward output, g − e^y · Σ g, in every mode.
     func backward(_ c: BackwardContext) -> [Work] {
-        let (outer, length, inner) = extents(c.outputShape)
+        let lines = AxisLines(c.outputShape, axis: axis)
+        let length = lines.length, inner = lines.inner
         let gx = c.gx, gy = c.gy, y = c.output, set = c.set
-        return [Work(tasks: outer * inner) { t, _ in
-            let base = (t / inner) * length * inner + t % inner
+        return [Work(tasks: lines.outer * inner) { t, _ in
+            let base = lines.base(t)
             var total: Float = 0
             for k in 0..<length { total += gy[base + k * inner] }
             for k in 0..<length {

@@ -8,18 +8,12 @@ struct PadEdgeOp: Op {
     var kindName: String { "Pad" }
 
     func outputShape(_ check: ShapeCheck) throws -> Shape {
-        try check.inputs(1)
-        let s = check.first, b = begins, e = ends
-        guard b.count == s.rank, e.count == s.rank else { throw check.fail("Pad has \(b.count) pads for rank \(s.rank)") }
-        guard b.allSatisfy({ $0 >= 0 }), e.allSatisfy({ $0 >= 0 }) else {
-            throw check.fail("negative pads (cropping) are not supported")
+        let out = try PadOp.paddedShape(check, begins: begins, ends: ends)
+        let s = check.first
+        for d in 0..<s.rank where reflect && (begins[d] >= s[d] || ends[d] >= s[d]) && (begins[d] > 0 || ends[d] > 0) {
+            throw check.fail("Pad mode 'reflect' needs pads smaller than the dimension: \(begins[d]) and \(ends[d]) on dimension \(d) of \(s)")
         }
-        for d in 0..<s.rank where b[d] > 0 || e[d] > 0 {
-            if reflect && (b[d] >= s[d] || e[d] >= s[d]) {
-                throw check.fail("Pad mode 'reflect' needs pads smaller than the dimension: \(b[d]) and \(e[d]) on dimension \(d) of \(s)")
-            }
-        }
-        return Shape((0..<s.rank).map { s[$0] + b[$0] + e[$0] })
+        return out
     }
 
     /// For each dimension, the input index each output index copies.
@@ -77,12 +71,5 @@ struct PadEdgeOp: Op {
     }
 
     /// The map shifts by the begin pads (as for constant padding).
-    func receptiveField(_ context: FieldContext) -> ReceptiveField {
-        var r = context.first
-        if begins.count == 4 {
-            r.startY -= Double(begins[2]) * r.jumpY
-            r.startX -= Double(begins[3]) * r.jumpX
-        }
-        return r
-    }
+    func receptiveField(_ context: FieldContext) -> ReceptiveField { PadOp.shifted(context.first, begins: begins) }
 }
