@@ -105,7 +105,7 @@ struct ONNXImporter {
             let isDefault = node.domain.isEmpty || node.domain == "ai.onnx"
             let opName = isDefault ? node.opType : "\(node.domain).\(node.opType)"
             guard isDefault, Self.supported.contains(node.opType) else {
-                throw ModelError.unsupportedOp(path: path, node: label, op: opName)
+                throw ModelError.unsupportedOp(path: path, node: label, op: opName, opset: opset)
             }
             do {
                 guard let out = node.output.first, !out.isEmpty else { throw NodeFailure("the node has no output name") }
@@ -114,7 +114,7 @@ struct ONNXImporter {
                     unavailable[extra] = "an extra output of node '\(out)' (\(node.opType)), which DeepScope does not compute"
                 }
             } catch let failure as NodeFailure {
-                throw ModelError.invalidNode(path: path, node: label, op: opName, reason: failure.reason)
+                throw ModelError.invalidNode(path: path, node: label, op: opName, reason: "\(failure.reason) (opset \(opset))")
             } catch let error as GraphError {
                 var reason: String
                 switch error {
@@ -123,7 +123,7 @@ struct ONNXImporter {
                 case .unknownValue(let name): reason = "it reads '\(name)', which the graph does not have"
                 }
                 while reason.hasSuffix(".") { reason.removeLast() }
-                throw ModelError.invalidNode(path: path, node: label, op: opName, reason: reason)
+                throw ModelError.invalidNode(path: path, node: label, op: opName, reason: "\(reason) (opset \(opset))")
             }
         }
     }
@@ -148,6 +148,8 @@ struct ONNXImporter {
         "Conv", "BatchNormalization", "Relu", "Clip", "LeakyRelu", "Sigmoid", "Tanh", "MaxPool", "AveragePool",
         "GlobalAveragePool", "LRN", "Add", "Mul", "Concat", "Flatten", "Reshape", "Gemm", "MatMul",
         "Dropout", "Identity", "Softmax", "Pad", "Constant",
+        "Sub", "Div", "Sum", "Max", "Min", "Elu", "Selu", "HardSigmoid", "HardSwish", "Softplus", "Erf", "PRelu", "Pow", "Sqrt", "Gelu",
+        "LogSoftmax", "ReduceMean", "ReduceSum", "ReduceMax", "GlobalMaxPool", "InstanceNormalization", "LayerNormalization", "ConvTranspose", "Resize", "Upsample",
     ]
 
     // MARK: - Values
