@@ -57,6 +57,8 @@ public struct SessionConfiguration: @unchecked Sendable {
     public var adaptiveProjection = true
     /// Log the panes' rectangles whenever the layout changes.
     public var logLayout = false
+    /// Keep a selection (layer, unit, mode, freeze) also without a window, for the control socket.
+    public var controllable = false
     /// Where V4L2 calls go (the emulated cameras in tests).
     public var cameras: any VideoDeviceSystem
     /// Capture stall timeout and reconnect backoff.
@@ -125,6 +127,8 @@ public final class Session {
     public let recorder: RecorderSink?
     public let snapshots: SnapshotSink?
     private var app: LiveApp?
+    /// The control socket, sd_notify and reloads (`DaemonControl`); set before `run`.
+    public var control: DaemonControl?
     private var stopped = false
     private var started = false
 
@@ -160,7 +164,7 @@ public final class Session {
             self.network = network
             var stage: VisualStage?
             var controller: Controller?
-            if window != nil {
+            if window != nil || c.controllable {
                 let builder = Self.snapshotBuilder(model: model, network: network)
                 var view = ViewSettings()
                 view.layer = builder.defaultLayer
@@ -233,6 +237,9 @@ public final class Session {
             let app = LiveApp(pipeline: pipeline, window: window, composer: composer, controller: controller,
                               options: options, sinks: sinks, recorder: recorder, snapshots: snapshots)
             self.app = app
+            app.control = control
+            app.session = self
+            control?.queue.onPost = { SDLWindow.wake() }
             announce("H shows the keys, Q quits.")
             start()
             c.allocations?.start()
@@ -245,8 +252,14 @@ public final class Session {
             }
             announce("Ctrl-C stops.")
             start()
-            while !StopSignals.requested && !pipeline.isFinished {
-                _ = pipeline.waitUntilFinished(timeout: 100 * Nanoseconds.millisecond)
+            let target = control == nil ? nil : controller.map { HeadlessTarget(controller: $0, visual: pipeline.visual!, log: c.log) }
+            while !StopSignals.requested && !pipeline.isFinished && !(target?.quit ?? false) {
+                if let control, let target {
+                    control.queue.wait(timeout: 50 * Nanoseconds.millisecond)
+                    control.poll(self, target: target)
+                } else {
+                    _ = pipeline.waitUntilFinished(timeout: 100 * Nanoseconds.millisecond)
+                }
             }
         }
         let failure = c.recordPath != nil ? app?.recordingError : nil
@@ -261,7 +274,9 @@ public final class Session {
     public func start() {
         guard !started && !stopped else { return }
         started = true
+        control?.attach(to: self)
         pipeline.start()
+        control?.started(self)
     }
 
     /// Releases everything once, in order: sinks, the pipeline's threads, the sources, the window.
@@ -269,6 +284,7 @@ public final class Session {
     public func stop() {
         guard !stopped else { return }
         stopped = true
+        control?.stop()
         sinks.closeAll()
         pipeline.stop()
         for s in sources { s.close() }
