@@ -67,7 +67,8 @@ struct Run: ParsableCommand {
             do { spec = try SourceSpec.parse(source) } catch { throw UserError(error.description) }
         }
         let (width, height) = try Render.parseSize(size)
-        let startMode = try mode.map(Render.parseMode) ?? file.mode   // nil: the network's default
+        var startMode: ProjectionMode?? = file.mode   // nil: the network's default; .some(nil): off
+        if let mode { startMode = .some(try Render.parseMode(mode)) }
         let layer = self.layer ?? file.layer, unit = self.unit ?? file.unit
         let snapshotDir = self.snapshotDir ?? file.recordings ?? "."
         if let unit, unit < 0 { throw UserError("--unit must be 0 or more, got \(unit).") }

@@ -126,7 +126,7 @@ struct ServiceTests {
         }
         var s = try status()
         #expect(s["layer"] as? String == "blk09_add" && s["unit"] as? Int == 3 && s["mode"] as? String == "off", "\(s)")
-        #expect(s["source"] as? String == "synthetic", "\(s)")
+        #expect(s["source"] as? String == "synthetic scene", "\(s)")
 
         try """
             source = "synthetic"

@@ -268,6 +268,11 @@ public final class ControlServer: @unchecked Sendable {
                 return done
             }
         }
+        // Stopping: the replies already made (a `quit`'s among them) still go out.
+        let last: [(client: UInt64, line: String)] = monitor.withLock { replies }
+        for r in last {
+            if let c = clients.first(where: { $0.id == r.client }) { send(r.line, to: c) }
+        }
         for c in clients { close(c.fd) }
     }
 

@@ -102,8 +102,8 @@ public final class DaemonControl: @unchecked Sendable {
         guard !stopped else { return }
         stopped = true
         notifier.stopping()
+        for w in writers.withLock({ writing }) { w.join() }   // their replies go out before the socket closes
         server?.stop()
-        for w in writers.withLock({ writing }) { w.join() }
     }
 
     // MARK: - Requests

@@ -16,10 +16,11 @@ public struct SessionMetrics: Sendable {
     public var recording: String?
     public var watchdogPings: UInt64
 
-    public init(pipeline: Pipeline, recording: String?, uptimeSeconds: Double, recentInferenceFPS: Double, watchdogPings: UInt64) {
+    /// - Parameter recentInferenceFPS: the rate over the last seconds (nil: the mean of the run so far).
+    public init(pipeline: Pipeline, recording: String?, uptimeSeconds: Double, recentInferenceFPS: Double?, watchdogPings: UInt64) {
         report = pipeline.report()
         mailboxDropped = pipeline.feeds.reduce(0) { $0 + $1.mailbox.statistics.dropped }
-        self.recentInferenceFPS = recentInferenceFPS
+        self.recentInferenceFPS = recentInferenceFPS ?? report.inferenceFramesPerSecond
         self.uptimeSeconds = uptimeSeconds
         self.recording = recording
         self.watchdogPings = watchdogPings
@@ -59,10 +60,11 @@ public struct SessionMetrics: Sendable {
 struct RecentRate {
     private var samples: [(time: UInt64, count: UInt64)] = []
 
-    mutating func rate(now: UInt64, count: UInt64, window: UInt64 = 3 * Nanoseconds.second) -> Double {
+    /// nil until two samples at least 0.2 s apart were seen.
+    mutating func rate(now: UInt64, count: UInt64, window: UInt64 = 3 * Nanoseconds.second) -> Double? {
         samples.append((now, count))
         while samples.count > 2, let first = samples.first, now &- first.time > window { samples.removeFirst() }
-        guard let first = samples.first, now > first.time else { return 0 }
+        guard let first = samples.first, now &- first.time >= Nanoseconds.second / 5 else { return nil }
         return Double(count &- first.count) / (Double(now - first.time) / 1e9)
     }
 }
