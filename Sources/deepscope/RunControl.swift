@@ -23,17 +23,14 @@ extension Run {
         if mode != nil { overridden.insert("mode") }
         if snapshotDir != nil { overridden.insert("recordings") }
         let path = ControlServer.defaultPath(configured: file.socket, environment: environment)
-        if let metrics = file.metrics {
-            logger.warning("The configuration asks for metrics on \(metrics); they are served on the control socket (`deepscope ctl status`), not over HTTP.")
-        }
         do throws(ControlSocketError) {
             return try DaemonControl(socketPath: path, configPath: config, configuration: file, overridden: overridden,
-                                     recordings: recordings, notifier: notifier, logger: logger)
+                                     recordings: recordings, metricsAddress: file.metrics, notifier: notifier, logger: logger)
         } catch {
-            if file.socket != nil { throw error }
+            if file.socket != nil || error.metrics { throw error }
             logger.warning("\(error.description) Running without a control socket.")
             return try DaemonControl(socketPath: nil, configPath: config, configuration: file, overridden: overridden,
-                                     recordings: recordings, notifier: notifier, logger: logger)
+                                     recordings: recordings, metricsAddress: file.metrics, notifier: notifier, logger: logger)
         }
     }
 }

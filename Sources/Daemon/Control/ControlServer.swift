@@ -16,6 +16,8 @@ import Support
 /// Why the control socket could not be opened: a failure of the machine (exit 1), naming the path.
 public struct ControlSocketError: DeepScopeError {
     public var description: String
+    /// The metrics address failed (rather than the control socket).
+    public var metrics = false
     public var errorKind: ErrorKind { .failure }
 }
 

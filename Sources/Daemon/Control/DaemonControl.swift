@@ -35,6 +35,11 @@ public final class DaemonControl: @unchecked Sendable {
     public let notifier: ServiceNotifier
     public let queue = CommandQueue()
     public let server: ControlServer?
+    /// Prometheus text on the configured local address (nil: not configured).
+    public let metrics: MetricsServer?
+    /// The recording state as last seen by the owner, for the metrics thread.
+    private let shared = Monitor()
+    private var recordingNow: String?
     private let logger: Logger
     /// The configuration file and what it said last (nil: none given).
     private let configPath: String?
@@ -54,9 +59,11 @@ public final class DaemonControl: @unchecked Sendable {
     ///   - configPath: the file SIGHUP re-reads (nil: none).
     ///   - configuration: what it said at start.
     ///   - overridden: its keys given on the command line too (those win, at start and on reload).
-    /// - Throws: `ControlSocketError` when the socket cannot be opened.
+    ///   - metricsAddress: where to serve Prometheus text (nil: nowhere).
+    /// - Throws: `ControlSocketError` when the socket or the metrics address cannot be opened.
     public init(socketPath: String?, configPath: String?, configuration: DaemonConfiguration, overridden: Set<String>,
-                recordings: String, notifier: ServiceNotifier, logger: Logger) throws(ControlSocketError) {
+                recordings: String, metricsAddress: MetricsAddress? = nil, notifier: ServiceNotifier,
+                logger: Logger) throws(ControlSocketError) {
         self.notifier = notifier
         self.logger = logger
         self.configPath = configPath
@@ -65,6 +72,12 @@ public final class DaemonControl: @unchecked Sendable {
         self.recordings = recordings
         let queue = self.queue
         server = try socketPath.map { p throws(ControlSocketError) in try ControlServer(path: p, queue: queue) }
+        do throws(ControlSocketError) {
+            metrics = try metricsAddress.map { a throws(ControlSocketError) in try MetricsServer(address: a) }
+        } catch {
+            server?.stop()
+            throw error
+        }
         if configPath != nil { ReloadSignal.install() }
     }
 
@@ -74,12 +87,20 @@ public final class DaemonControl: @unchecked Sendable {
     public func attach(to session: Session) {
         let notifier = self.notifier
         session.pipeline.onHeartbeat = { notifier.frameLoopAlive() }
+        let pipeline = session.pipeline, start = startTime
+        metrics?.collect = { [weak self] in
+            SessionMetrics(pipeline: pipeline, recording: self?.shared.withLock { self?.recordingNow } ?? nil,
+                           uptimeSeconds: Double(MonotonicClock.now() - start) / 1e9, recentInferenceFPS: nil,
+                           watchdogPings: notifier.watchdogPings)
+        }
     }
 
     /// The camera is open, the model loaded and the threads running: tell the service manager.
     public func started(_ session: Session) {
         server?.start()
         if let server { logger.info("Control socket listening on \(server.path) (`deepscope ctl status`).") }
+        metrics?.start()
+        if let metrics { logger.info("Metrics served as Prometheus text on http://\(metrics.address)/metrics.") }
         if let interval = notifier.watchdogInterval {
             logger.info("Watchdog: pinging every \(String(format: "%.1f", Double(interval) / 2e9)) s from the frame loop.")
         }
@@ -95,6 +116,10 @@ public final class DaemonControl: @unchecked Sendable {
                 request.answer(reply)
             }
         }
+        if metrics != nil {
+            let path = target.recordingPath
+            shared.withLock { recordingNow = path }
+        }
     }
 
     /// Stops the socket (its file removed) and says so to the service manager. Idempotent.
@@ -104,6 +129,7 @@ public final class DaemonControl: @unchecked Sendable {
         notifier.stopping()
         for w in writers.withLock({ writing }) { w.join() }   // their replies go out before the socket closes
         server?.stop()
+        metrics?.stop()
     }
 
     // MARK: - Requests
