@@ -112,7 +112,19 @@ struct Run: ParsableCommand {
 
         c.controllable = true
         // A SessionError is a DeepScopeError: main reports its sentence and exit status.
-        let session = try Session(c)
+        let session: Session
+        do { session = try Session(c) } catch {
+            // A layer or unit the model does not have, taken from the configuration file: name the file and the key.
+            if let config, error.isBadInput {
+                let text = error.description
+                var key: String?
+                if text.contains("--unit") { key = self.unit == nil && file.unit != nil ? "unit" : nil }
+                else if text.contains("layer") { key = self.layer == nil && file.layer != nil ? "layer" : nil }
+                else if let path = file.model, model.model == nil, text.contains(path) { key = "model" }
+                if let key { throw UserError("The configuration file \(config) has a bad value for '\(key)': \(text)") }
+            }
+            throw error
+        }
         session.control = try makeControl(file: file, recordings: snapshotDir, logger: logger)
         let result = try session.run()
         for line in result.pipeline.lines { print(line) }

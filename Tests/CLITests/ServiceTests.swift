@@ -89,6 +89,8 @@ struct ServiceTests {
     @Test("A bad configuration file: exit 2 and one sentence naming the file and the key", arguments: [
         ("colour = \"blue\"\n", "'colour'"), ("unit = \"seven\"\n", "'unit'"), ("mode = \"sideways\"\n", "'mode'"),
         ("source = \"webcam\"\n", "'source'"), ("metrics = \"0.0.0.0:9464\"\n", "'metrics'"), ("layer = = 3\n", "line 1"),
+        ("source = \"synthetic\"\nlayer = \"no_such_layer\"\n", "'layer'"), ("source = \"synthetic\"\nlayer = \"blk09_add\"\nunit = 5000\n", "'unit'"),
+        ("recordings = \"/no/such/folder\"\n", "'recordings'"),
     ])
     func badFile(text: String, key: String) throws {
         if let why = CLI.missing { Issue.record("skipped: \(why)"); return }

@@ -240,10 +240,14 @@ public final class DaemonControl: @unchecked Sendable {
             return
         }
         var (live, restart) = new.changes(from: fileConfiguration)
+        restart.removeAll { overridden.contains($0) }
         // Check everything before changing anything.
         var layer: Int?
         if new.layer != fileConfiguration.layer, !overridden.contains("layer"), let name = new.layer {
-            guard let builder = session.pipeline.visual?.builder else { return }
+            guard let builder = session.pipeline.visual?.builder else {
+                logger.warning("Reload refused, the running configuration is kept: this session has no layers to select.")
+                return
+            }
             do throws(SessionError) {
                 layer = try Session.layerIndex(name, builder: builder, graph: session.network.graph, path: session.model.url.path)
             } catch {
@@ -276,7 +280,6 @@ public final class DaemonControl: @unchecked Sendable {
         line += live.isEmpty ? "nothing to change live" : "changed " + live.joined(separator: ", ")
         if !kept.isEmpty { line += "; kept from the command line: " + kept.joined(separator: ", ") }
         if !restart.isEmpty { line += "; \(restart.joined(separator: ", ")) take effect on restart" }
-        restart.removeAll()
         logger.info("\(line).")
     }
 
