@@ -183,7 +183,7 @@ public final class LiveApp: MainLoopSink {
                 }
             }
             if let control, let session { control.poll(session, target: self) }
-            for text in snapshots.takeMessages() {   // a snapshot written meanwhile: say so at once
+            for text in snapshots.takeMessages() + recorder.takeMessages() {   // a snapshot written meanwhile: say so at once
                 say(text)
                 needsDraw = true
             }
@@ -228,7 +228,7 @@ public final class LiveApp: MainLoopSink {
                 let mode = front.projectionMode?.rawValue ?? ""
                 if shownProjection.layer != front.projectionLayer || shownProjection.channel != front.projectionChannel || shownProjection.mode != mode {
                     shownProjection = (front.projectionLayer, front.projectionChannel, mode)
-                    options.log("Projection pane shows \(name):\(front.projectionChannel) (\(mode)).")
+                    options.log(Controller.projectionShownLine(layer: name, channel: front.projectionChannel, mode: mode))
                 }
             }
             if presented == options.warmupFrames {

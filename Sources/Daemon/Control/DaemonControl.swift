@@ -13,6 +13,8 @@ import Visualization
 /// or headless the main thread. Requests change the selection exactly as the window's keys do.
 public protocol ControlTarget: AnyObject {
     var controller: Controller { get }
+    /// False while the view being recorded off-screen keeps its start selection.
+    var canChangeSelection: Bool { get }
     /// Changes the selection as a key would: the request goes to the inference thread and the
     /// change is logged.
     func updateSelection(_ change: (inout Controller) -> Void)
@@ -140,24 +142,11 @@ public final class DaemonControl: @unchecked Sendable {
         switch command {
         case .status:
             return ControlReply(status(session, target: target))
-        case .select(let name, let unit):
-            guard let builder = session.pipeline.visual?.builder else { return .refused("This session has no layers to select.") }
-            let layer: Int
-            do throws(SessionError) {
-                layer = try Session.layerIndex(name, builder: builder, graph: session.network.graph, path: session.model.url.path)
-            } catch { return .refused(error.description) }
-            let channels = builder.layerShapes[layer].channels
-            if let unit, unit >= channels {
-                return .refused("Unit \(unit) is out of range: layer \(name) has \(channels) units (0…\(channels - 1)).")
+        case .select, .mode:
+            guard target.canChangeSelection else {
+                return .refused("The selection is fixed while the view is recorded off-screen (run --headless --record); stop the daemon to change it.")
             }
-            target.updateSelection { c in
-                c.selectLayer(layer)
-                if let unit { c.selectUnit(unit) }
-            }
-            return ControlReply(["layer": name, "unit": target.controller.view.unit])
-        case .mode(let mode):
-            target.updateSelection { $0.setMode(mode) }
-            return ControlReply(["mode": mode?.rawValue ?? "off"])
+            return applySelection(command, session: session, target: target)
         case .freeze(let on):
             target.updateSelection { $0.setFrozen(on) }
             return ControlReply(["frozen": on])
@@ -200,6 +189,32 @@ public final class DaemonControl: @unchecked Sendable {
             logger.info("Quit requested on the control socket.")
             target.requestQuit()
             return ControlReply(["quitting": true])
+        }
+    }
+
+    /// `select` and `mode`: changed as the window's keys change them.
+    private func applySelection(_ command: ControlCommand, session: Session, target: ControlTarget) -> ControlReply {
+        switch command {
+        case .select(let name, let unit):
+            guard let builder = session.pipeline.visual?.builder else { return .refused("This session has no layers to select.") }
+            let layer: Int
+            do throws(SessionError) {
+                layer = try Session.layerIndex(name, builder: builder, graph: session.network.graph, path: session.model.url.path)
+            } catch { return .refused(error.description) }
+            let channels = builder.layerShapes[layer].channels
+            if let unit, unit >= channels {
+                return .refused("Unit \(unit) is out of range: layer \(name) has \(channels) units (0…\(channels - 1)).")
+            }
+            target.updateSelection { c in
+                c.selectLayer(layer)
+                if let unit { c.selectUnit(unit) }
+            }
+            return ControlReply(["layer": name, "unit": target.controller.view.unit])
+        case .mode(let mode):
+            target.updateSelection { $0.setMode(mode) }
+            return ControlReply(["mode": mode?.rawValue ?? "off"])
+        default:
+            return .refused("Not a selection request.")
         }
     }
 
