@@ -142,6 +142,29 @@ struct ControlSocketTests {
         #expect(d.process.isRunning)
     }
 
+    @Test("run --headless --record: status shows the recording, record stop ends it, select is refused")
+    func offscreenRecording() throws {
+        if let why = CLI.missing { Issue.record("skipped: \(why)"); return }
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("view.mp4").path
+        let d = try Self.daemon(["--record", file])
+        let s = try Self.status(d)
+        #expect((s["recording"] as? [String: Any])?["path"] as? String == file, "\(s)")
+        let select = try d.ctl("select", "blk09_add:1")
+        #expect(select.status == 2 && select.stderr.contains("off-screen"), "\(select)")
+        usleep(1_500_000)
+        let stop = try d.ctl("record", "stop")
+        #expect(stop.status == 0, "\(stop.stderr)")
+        let mp4 = try Data(contentsOf: URL(fileURLWithPath: file))
+        #expect(mp4.count > 1000 && mp4.dropFirst(4).starts(with: Array("ftyp".utf8)), "\(mp4.count) bytes")
+        #expect((CLI.jsonObject(try d.ctl("status").stdout)?["recording"] as? [String: Any])?["active"] as? Bool == false)
+        #expect(try d.ctl("quit").status == 0)
+        let exited = d.waitForExit(seconds: 10)
+        #expect(exited, "quit did not stop the daemon")
+        if exited { #expect(d.process.terminationStatus == 0, "\(d.stderr)") }
+    }
+
     @Test("ctl with no daemon exits 1; a bad command exits 2 before connecting")
     func noDaemon() throws {
         if let why = CLI.missing { Issue.record("skipped: \(why)"); return }

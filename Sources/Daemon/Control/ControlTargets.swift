@@ -110,5 +110,8 @@ final class HeadlessTarget: ControlTarget {
 
     func setRecordingsFolder(_ path: String) {}
 
-    func requestQuit() { quit = true }
+    func requestQuit() {
+        quit = true
+        if offscreen != nil { StopSignals.request() }   // the off-screen view's loop ends on a stop request
+    }
 }
