@@ -17,6 +17,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-protobuf.git", exact: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // MARK: - C libraries
@@ -52,7 +55,11 @@ let package = Package(
         .target(name: "Interface", dependencies: ["Visualization", "Engine", "CSDL2", "Support"], swiftSettings: optimize),
         .target(name: "Capture", dependencies: ["Imaging", "CV4L2", "CFFmpeg", "FFmpegSupport", "Support"], swiftSettings: optimize),
         .target(name: "Recording", dependencies: ["CFFmpeg", "FFmpegSupport", "Support"], swiftSettings: optimize),
-        .target(name: "Daemon", dependencies: ["Engine", "ModelIO", "Imaging", "Capture", "Visualization", "Interface", "Recording", "Support"],
+        /// swift-log: the log lines' levels; TOMLKit: the configuration file (toml++ underneath, ~30 s of a clean build);
+        /// swift-prometheus: the metrics' exposition format (with swift-atomics and swift-metrics' CoreMetrics, light).
+        .target(name: "Daemon", dependencies: ["Engine", "ModelIO", "Imaging", "Capture", "Visualization", "Interface", "Recording", "Support",
+                                               .product(name: "Logging", package: "swift-log"), .product(name: "TOMLKit", package: "TOMLKit"),
+                                               .product(name: "Prometheus", package: "swift-prometheus")],
                 swiftSettings: optimize),
 
         // MARK: - Test doubles (linked by the tests and the benchmarks, never by the product)
@@ -65,7 +72,8 @@ let package = Package(
                 dependencies: ["Support", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "deepscope",
                           dependencies: ["Engine", "ModelIO", "Imaging", "Capture", "Daemon", "Visualization", "Interface", "Recording", "Support",
-                                         "Analysis", "CommandLineSupport", "CAllocationCounter", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                                         "Analysis", "CommandLineSupport", "CAllocationCounter", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                                         .product(name: "Logging", package: "swift-log")],
                           // Swift 5 mode: the command line touches C globals (stdout) directly.
                           swiftSettings: optimizeGeneric + [.swiftLanguageMode(.v5)]),
         /// `deepscope-bench-capture`: the capture path measured on the emulated camera and video files.

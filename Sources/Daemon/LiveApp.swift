@@ -93,18 +93,18 @@ public final class LiveApp: MainLoopSink {
     public let pipeline: Pipeline
     public let window: SDLWindow
     public let composer: Composer
-    public private(set) var controller: Controller
-    public let options: LiveOptions
-    private let visual: VisualStage
+    public internal(set) var controller: Controller
+    public internal(set) var options: LiveOptions
+    let visual: VisualStage
     private let latencies = TimingRecorder()
     private let composeTimes = TimingRecorder()
     private let presentTimes = TimingRecorder()
     private var message = ""
     private var messageUntil: UInt64 = 0
-    private var quit = false
+    var quit = false
     /// The session's sinks that take composed frames (the recorder and snapshots among them).
     private let sinks: SinkHub
-    private let recorder: RecorderSink
+    let recorder: RecorderSink
     private let snapshots: SnapshotSink
     /// Why recording failed, for the caller (a --record path that could not be written).
     public var recordingError: RecordingError? { recorder.failure }
@@ -129,6 +129,11 @@ public final class LiveApp: MainLoopSink {
     }
 
     public func runMainLoop() { report = run() }
+
+    /// The control socket and reloads, polled on the UI thread every turn of the loop (nil: none).
+    public var control: DaemonControl?
+    /// The session the control requests act on.
+    weak var session: Session?
 
     public func run() -> LiveReport {
         let exchange = visual.exchange
@@ -177,6 +182,7 @@ public final class LiveApp: MainLoopSink {
                     logChanges(from: before)
                 }
             }
+            if let control, let session { control.poll(session, target: self) }
             for text in snapshots.takeMessages() + recorder.takeMessages() {   // a snapshot written meanwhile: say so at once
                 say(text)
                 needsDraw = true
@@ -280,11 +286,11 @@ public final class LiveApp: MainLoopSink {
         }
     }
 
-    private func startRecording(_ path: String) {
+    func startRecording(_ path: String) {
         say(recorder.start(path: path, width: composer.canvas.width, height: composer.canvas.height))
     }
 
-    private func stopRecording() {
+    func stopRecording() {
         if let message = recorder.stop() { say(message) }
     }
 
@@ -306,13 +312,13 @@ public final class LiveApp: MainLoopSink {
         options.log(line)
     }
 
-    private func say(_ text: String) {
+    func say(_ text: String) {
         message = text
         messageUntil = MonotonicClock.now() + 4 * Nanoseconds.second
     }
 
     /// One log line per change of the selection, so that scripts and tests can follow the window.
-    private func logChanges(from before: Controller) {
+    func logChanges(from before: Controller) {
         for line in controller.changeLines(since: before) { options.log(line) }
     }
 

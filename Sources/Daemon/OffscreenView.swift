@@ -21,6 +21,8 @@ public final class OffscreenView: MainLoopSink {
     private let recordPath: String
     /// Frames composed and handed to the sinks.
     public private(set) var composed = 0
+    /// Called on the main thread at every turn of the loop (the control socket's requests).
+    public var onIdle: (() -> Void)?
     /// Why recording could not start, if it could not (the loop then does not run).
     public var recordingError: RecordingError? { recorder.failure }
 
@@ -48,6 +50,7 @@ public final class OffscreenView: MainLoopSink {
         while !StopSignals.requested && !pipeline.isFinished {
             seen = exchange.waitForPublish(after: seen, timeout: 100 * Nanoseconds.millisecond)
             composeNewest()
+            onIdle?()
         }
         composeNewest()   // the frame that reached the limit
         recorder.stop()

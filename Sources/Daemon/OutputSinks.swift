@@ -26,6 +26,8 @@ public final class RecorderSink: FrameSink, @unchecked Sendable {
     public init(log: @escaping (String) -> Void = { _ in }) { self.log = log }
 
     public var isRecording: Bool { recorder != nil }
+    /// The file being recorded, while recording.
+    public var path: String? { recorder?.path }
     /// The size being recorded, while recording.
     public var size: (width: Int, height: Int)? { recorder.map { ($0.width, $0.height) } }
 

@@ -27,6 +27,9 @@ public final class Pipeline: @unchecked Sendable {
     /// Called on the inference thread with every frame's result (the session hands it to its frame
     /// sinks). Set before `start`; it must return at once.
     public var onResult: (@Sendable (Classification) -> Void)?
+    /// Called on the inference thread at every turn of its loop, frames or not (the service
+    /// manager's watchdog: it stops when the loop stalls). Set before `start`; it must return at once.
+    public var onHeartbeat: (@Sendable () -> Void)?
 
     /// Per inferred frame, in nanoseconds: crop + resize + normalize, the forward pass, and the
     /// time from capture to the result (the top-1 class, or the snapshot with a window).
@@ -165,6 +168,7 @@ public final class Pipeline: @unchecked Sendable {
         var projectedLast = true
         var lastCycle: UInt64 = 0
         while !monitor.withLock({ stopping }) {
+            onHeartbeat?()
             var reprepare = false, redraw = false
             if let visual {
                 let (r, v) = visual.requests.current

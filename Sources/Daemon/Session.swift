@@ -61,6 +61,8 @@ public struct SessionConfiguration: @unchecked Sendable {
     public var adaptiveProjection = true
     /// Log the panes' rectangles whenever the layout changes.
     public var logLayout = false
+    /// Keep a selection (layer, unit, mode, freeze) also without a window, for the control socket.
+    public var controllable = false
     /// Where V4L2 calls go (the emulated cameras in tests).
     public var cameras: any VideoDeviceSystem
     /// Capture stall timeout and reconnect backoff.
@@ -129,6 +131,8 @@ public final class Session {
     public let recorder: RecorderSink?
     public let snapshots: SnapshotSink?
     private var app: LiveApp?
+    /// The control socket, sd_notify and reloads (`DaemonControl`); set before `run`.
+    public var control: DaemonControl?
     private var stopped = false
     private var started = false
 
@@ -164,7 +168,7 @@ public final class Session {
             self.network = network
             var stage: VisualStage?
             var controller: Controller?
-            if window != nil || c.recordPath != nil {   // the window's view, on screen or off
+            if window != nil || c.recordPath != nil || c.controllable {   // the window's view, on screen or off
                 let builder = Self.snapshotBuilder(model: model, network: network)
                 var view = ViewSettings()
                 view.layer = builder.defaultLayer
@@ -239,6 +243,9 @@ public final class Session {
             let app = LiveApp(pipeline: pipeline, window: window, composer: composer, controller: controller,
                               options: options, sinks: sinks, recorder: recorder, snapshots: snapshots)
             self.app = app
+            app.control = control
+            app.session = self
+            control?.queue.onPost = { SDLWindow.wake() }
             announce("H shows the keys, Q quits.")
             start()
             c.allocations?.start()
@@ -247,6 +254,10 @@ public final class Session {
         } else if let controller, let recorder, let path = c.recordPath {
             let view = try OffscreenView(session: self, controller: controller, recorder: recorder, path: path)
             offscreen = view
+            if let control {
+                let target = HeadlessTarget(controller: controller, visual: pipeline.visual!, log: c.log, offscreen: (view.composer, recorder))
+                view.onIdle = { [unowned self] in control.poll(self, target: target) }
+            }
             announce("recording the view off-screen; Ctrl-C stops.")
             start()
             view.runMainLoop()
@@ -257,8 +268,14 @@ public final class Session {
             }
             announce("Ctrl-C stops.")
             start()
-            while !StopSignals.requested && !pipeline.isFinished {
-                _ = pipeline.waitUntilFinished(timeout: 100 * Nanoseconds.millisecond)
+            let target = control == nil ? nil : controller.map { HeadlessTarget(controller: $0, visual: pipeline.visual!, log: c.log) }
+            while !StopSignals.requested && !pipeline.isFinished && !(target?.quit ?? false) {
+                if let control, let target {
+                    control.queue.wait(timeout: 50 * Nanoseconds.millisecond)
+                    control.poll(self, target: target)
+                } else {
+                    _ = pipeline.waitUntilFinished(timeout: 100 * Nanoseconds.millisecond)
+                }
             }
         }
         let failure = c.recordPath != nil ? app?.recordingError ?? offscreen?.recordingError : nil
@@ -273,7 +290,9 @@ public final class Session {
     public func start() {
         guard !started && !stopped else { return }
         started = true
+        control?.attach(to: self)
         pipeline.start()
+        control?.started(self)
     }
 
     /// Releases everything once, in order: sinks, the pipeline's threads, the sources, the window.
@@ -281,6 +300,7 @@ public final class Session {
     public func stop() {
         guard !stopped else { return }
         stopped = true
+        control?.stop()
         sinks.closeAll()
         pipeline.stop()
         for s in sources { s.close() }

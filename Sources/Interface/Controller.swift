@@ -222,6 +222,15 @@ public struct Controller: Sendable {
         clampSelection()
     }
 
+    /// Sets the projection mode (nil: off), as P does (the control socket's `mode`).
+    public mutating func setMode(_ mode: ProjectionMode?) {
+        view.mode = mode
+        sync()
+    }
+
+    /// Freezes or releases the frame, as space does (the control socket's `freeze`).
+    public mutating func setFrozen(_ on: Bool) { request.frozen = on }
+
     /// Selects unit `i` of the current layer (clamped).
     public mutating func selectUnit(_ i: Int) {
         view.unit = max(0, min(layers[view.layer].channels - 1, i))

@@ -98,7 +98,7 @@ struct Bench: ParsableCommand {
             }
             projectTimes.sort()
         }
-        let projectMedian = projectTimes.isEmpty ? nil : projectTimes[projectTimes.count / 2]
+        let projectMedian: Double? = projectTimes.isEmpty ? nil : projectTimes[projectTimes.count / 2]
         if let layer = unitLayer, ProcessInfo.processInfo.environment["DEEPSCOPE_PROFILE"] != nil {
             // Per-node times of the forward pass and of the projection, by op, to stderr.
             var forwardByOp: [String: Double] = [:], backwardByOp: [String: Double] = [:]

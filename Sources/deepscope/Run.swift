@@ -43,7 +43,7 @@ struct Run: ParsableCommand {
     @Flag(name: .long, help: "Run without a window (as a daemon under systemd).")
     var headless = false
 
-    @Option(name: .long, help: ArgumentHelp("A configuration file (not read yet).", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("A TOML configuration file (source, model, layer, unit, mode, recordings, socket, metrics); options given here override it, SIGHUP re-reads it.", valueName: "file"))
     var config: String?
 
     @Option(name: .long, help: ArgumentHelp("The window's size in points, WxH.", valueName: "WxH"))
@@ -55,38 +55,43 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "Projection mode to start with: deconv, guided, gradient or off (default: guided, or deconv on networks with max pooling).")
     var mode: String?
 
-    @Option(name: .long, help: ArgumentHelp("Where the K key saves snapshots of the window.", valueName: "dir"))
-    var snapshotDir: String = "."
+    @Option(name: .long, help: ArgumentHelp("Where the K key saves snapshots of the window (default: the configuration's recordings folder, else .).", valueName: "dir"))
+    var snapshotDir: String?
 
     func run() throws {
         if let frames, frames < 1 { throw UserError("--frames must be at least 1, got \(frames).") }
-        var spec: SourceSpec?
+        // The configuration file first; the options given here override it.
+        let file = try config.map { path throws(ConfigurationError) in try DaemonConfiguration.load(path: path) } ?? DaemonConfiguration()
+        var spec: SourceSpec? = file.source
         if let source {
             do { spec = try SourceSpec.parse(source) } catch { throw UserError(error.description) }
         }
-        if let config {
-            guard FileManager.default.isReadableFile(atPath: config) else {
-                throw UserError("The configuration file \(config) does not exist or cannot be read.")
-            }
-            note("Configuration files are not read yet; \(config) is ignored.")
-        }
         let (width, height) = try Render.parseSize(size)
-        let startMode = try mode.map(Render.parseMode)   // nil: the network's default
+        var startMode: ProjectionMode?? = file.mode   // nil: the network's default; .some(nil): off
+        if let mode { startMode = .some(try Render.parseMode(mode)) }
+        let layer = self.layer ?? file.layer, unit = self.unit ?? file.unit
+        let snapshotDir = self.snapshotDir ?? file.recordings ?? "."
         if let unit, unit < 0 { throw UserError("--unit must be 0 or more, got \(unit).") }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: snapshotDir, isDirectory: &isDirectory), isDirectory.boolValue else {
+            if self.snapshotDir == nil, let config {
+                throw UserError("The configuration file \(config) has a bad value for 'recordings': \(snapshotDir) is not a folder.")
+            }
             throw UserError("--snapshot-dir \(snapshotDir) is not a folder.")
         }
         StopSignals.install()
+        if config != nil { ReloadSignal.install() }   // before anything slow: a SIGHUP must never end the daemon
+        let logger = Run.bootstrapLogging()
         if let record {
             // Checked before anything starts: a path that cannot be written is bad input.
             do throws(RecordingError) { try VideoRecorder.checkDestination(record) } catch { throw UserError(error.description) }
         }
 
         let environment = ProcessInfo.processInfo.environment
-        var c = SessionConfiguration(modelPath: try model.checkedModelPath(), threads: try model.threadCount(),
+        var c = SessionConfiguration(modelPath: try model.model == nil ? file.model ?? model.checkedModelPath() : model.checkedModelPath(),
+                                     threads: try model.threadCount(),
                                      output: headless ? .headless : .window(width: width, height: height),
-                                     cameras: CameraSystem.current, log: { note($0) })
+                                     cameras: CameraSystem.current, log: { logger.info("\($0)") })
         c.source = spec
         c.layer = layer
         c.unit = unit
@@ -105,8 +110,23 @@ struct Run: ParsableCommand {
                                                start: { ds_allocation_counter_start() }, stop: { _ = ds_allocation_counter_stop() })
         }
 
+        c.controllable = true
         // A SessionError is a DeepScopeError: main reports its sentence and exit status.
-        let result = try Session(c).run()
+        let session: Session
+        do { session = try Session(c) } catch {
+            // A layer or unit the model does not have, taken from the configuration file: name the file and the key.
+            if let config, error.isBadInput {
+                let text = error.description
+                var key: String?
+                if text.contains("--unit") { key = self.unit == nil && file.unit != nil ? "unit" : nil }
+                else if text.contains("layer") { key = self.layer == nil && file.layer != nil ? "layer" : nil }
+                else if let path = file.model, model.model == nil, text.contains(path) { key = "model" }
+                if let key { throw UserError("The configuration file \(config) has a bad value for '\(key)': \(text)") }
+            }
+            throw error
+        }
+        session.control = try makeControl(file: file, recordings: snapshotDir, logger: logger)
+        let result = try session.run()
         for line in result.pipeline.lines { print(line) }
         if let window = result.window { for line in window.lines { print(line) } }
         if let last = result.latest {
