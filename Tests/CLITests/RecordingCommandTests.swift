@@ -141,8 +141,9 @@ struct RecordingCommandTests {
         #expect(probe.status == 0, "run \(run): \(probe.errors)")
         #expect(probe.frames > 0 && probe.width == 480, "run \(run): \(probe)")
         // Lost: at most the fragment being written (one keyframe interval, 1 s) and the time the
-        // first frame took to arrive after the log line.
-        #expect(probe.lastTime >= recorded - 1.5 && probe.lastTime <= recorded + 0.1,
+        // first frame took to arrive after the log line, which on a loaded machine (the tests run
+        // in parallel) reaches most of a second.
+        #expect(probe.lastTime >= recorded - 2.0 && probe.lastTime <= recorded + 0.1,
                 "run \(run): killed \(String(format: "%.2f", recorded)) s after recording started; plays to \(probe.lastTime) s")
     }
 
