@@ -119,6 +119,12 @@ public enum Operation: Sendable {
     case softmax(axis: Int)
     /// Constant padding: `begins` and `ends` per dimension.
     case pad(begins: [Int], ends: [Int], value: Float)
+    /// Output axis j is input axis perm[j].
+    case transpose(perm: [Int])
+    /// A strided window of every axis (Slice, and each output of Split).
+    case slice(Slicing)
+    /// The input repeated along each axis.
+    case tile(repeats: [Int])
 
     /// The op that implements this case: the one place that maps cases to op types.
     var rules: any Op {
@@ -142,6 +148,9 @@ public enum Operation: Sendable {
         case .identity: return IdentityOp()
         case .softmax(let axis): return SoftmaxOp(axis: axis)
         case .pad(let b, let e, let v): return PadOp(begins: b, ends: e, value: v)
+        case .transpose(let perm): return TransposeOp(perm: perm)
+        case .slice(let s): return SliceOp(slicing: s)
+        case .tile(let r): return TileOp(repeats: r)
         }
     }
 

@@ -209,6 +209,7 @@ enum NaiveProjection {
         case .pad(let begins, _, _):
             let at = mapIndices(xShape, strides: strides(output), offsets: begins)
             for i in 0..<x.count { gx[i] = gy[at[i]] }
+        default: return numericBackward(op, inputs: inputs, output: output, gy: gy, mode: mode)
         }
         return [gx]
     }
@@ -331,6 +332,7 @@ enum NaiveProjection {
                 y = [Double](repeating: Double(value), count: y.count)
                 let at = mapIndices(xShape, strides: strides(out), offsets: begins)
                 for i in 0..<x.count { y[at[i]] = x[i] }
+            default: y = numericForward(node.op, inputs: node.inputs.map { values[$0] }, shapes: shapes, output: out, decisions: &decisions)
             }
             values[node.output] = y
         }
