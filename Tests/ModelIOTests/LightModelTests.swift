@@ -1,0 +1,48 @@
+import Foundation
+import Engine
+import ModelIO
+import TestSupport
+import Testing
+
+/// The model zoo's graphs as the `onnx` wheel ships them in `backend/test/data/light/` (Caffe2 and
+/// PyTorch exports, opset 9, IR 3, every weight a ConstantOfShape stand-in): each loads, runs a
+/// forward pass, and matches onnxruntime layer by layer.
+@Suite("Model-zoo light graphs", .serialized,
+       .enabled(if: ORTReference.missing == nil && ORTReference.lightModels != nil, "no onnx wheel with backend/test/data/light in .venv: run Scripts/setup"))
+struct LightModelTests {
+    static let all = ["bvlc_alexnet", "zfnet512", "vgg19", "inception_v1", "inception_v2", "resnet50",
+                      "densenet121", "shufflenet", "squeezenet"]
+
+    /// The ones that load with folding and the layout ops. ResNet50 and ShuffleNet also need `Sum`,
+    /// an elementwise op of its own; until it is in, they must be refused for exactly that.
+    static let expectedToLoad: Set<String> = ["bvlc_alexnet", "zfnet512", "vgg19", "inception_v1", "inception_v2",
+                                              "densenet121", "squeezenet"]
+    static let refusedOnlyFor: [String: String] = ["resnet50": "Sum", "shufflenet": "Sum"]
+
+    @Test(arguments: all)
+    func loadsRunsAndMatchesOnnxruntime(_ name: String) throws {
+        let path = ORTReference.lightModels!.appendingPathComponent("light_\(name).onnx").path
+        let model: Model
+        do {
+            model = try ModelLoader.load(path: path)
+        } catch let error as ModelError {
+            print("light \(name): refused: \(error)")
+            #expect(!Self.expectedToLoad.contains(name), "\(name) should load: \(error)")
+            if let op = Self.refusedOnlyFor[name] {
+                #expect(error.description.contains("uses op '\(op)'"), "\(name) is refused for something else than \(op): \(error)")
+            }
+            return
+        }
+        let g = model.graph
+        #expect(g.values[g.input].shape == Shape([1, 3, 224, 224]))
+        // Every weight stand-in is gone before planning.
+        #expect(g.foldedNodes.contains { $0.op == "ConstantOfShape" })
+        #expect(!g.nodes.contains { $0.name.hasSuffix("_w_0") || $0.name.hasSuffix("_b_0") })
+        var rng = SplitMix64(seed: 11)
+        let input = uniformFloats(g.values[g.input].shape.count, using: &rng)
+        let c = try ORTReference.compare(model, path: path, input: input)
+        print("light \(name): \(g.nodes.count) layers, \(g.foldedNodes.count) folded; \(c.compared) compared with onnxruntime, worst \(c.worst.name) at \(c.worst.error)")
+        #expect(c.compared >= g.nodes.count / 2)
+        #expect(c.mismatches.isEmpty, "\(c.mismatches.prefix(5))")
+    }
+}
