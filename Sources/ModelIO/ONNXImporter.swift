@@ -25,6 +25,8 @@ struct ONNXImporter {
     var initializers: [String: Onnx_TensorProto] = [:]
     /// Decoded initializers and Constant node values, by name.
     var constants: [String: ConstantTensor] = [:]
+    /// Whether nodes whose inputs are all known at load are evaluated then (the constant folder).
+    var foldConstants = true
     /// Names that exist in the ONNX graph but that DeepScope does not compute, and why.
     var unavailable: [String: String] = [:]
 
@@ -148,13 +150,12 @@ struct ONNXImporter {
             }
             do {
                 guard let out = node.output.first, !out.isEmpty else { throw NodeFailure("the node has no output name") }
-                if try folds(node) {
+                if foldConstants, try folds(node) {
                     try fold(node, outputs: node.output)
                     continue
                 }
-                guard Self.supported.contains(node.opType) else {
-                    throw NodeFailure("DeepScope evaluates '\(node.opType)' only on constants (at load), but its input '\(node.input.first ?? "")' is computed")
-                }
+                // An operator the folder evaluates on constants but the engine does not run.
+                guard Self.supported.contains(node.opType) else { throw ModelError.unsupportedOp(path: path, node: label, op: opName) }
                 try importNode(node, output: out)
                 for extra in node.output.dropFirst() where !extra.isEmpty && node.opType != "Split" {
                     unavailable[extra] = "an extra output of node '\(out)' (\(node.opType)), which DeepScope does not compute"

@@ -5,10 +5,12 @@ import TestSupport
 import Testing
 
 /// The model zoo's graphs as the `onnx` wheel ships them in `backend/test/data/light/` (Caffe2 and
-/// PyTorch exports, opset 9, IR 3, every weight a ConstantOfShape stand-in): each loads, runs a
-/// forward pass, and matches onnxruntime layer by layer.
+/// PyTorch exports, opset 9, IR 3, every weight a ConstantOfShape stand-in) load, with every
+/// stand-in folded away. Their forward passes are compared with onnxruntime layer by layer on the
+/// release build, in `CLITests/LightModelForwardTests.swift` (the debug build runs convolutions
+/// far too slowly for VGG19).
 @Suite("Model-zoo light graphs", .serialized,
-       .enabled(if: ORTReference.missing == nil && ORTReference.lightModels != nil, "no onnx wheel with backend/test/data/light in .venv: run Scripts/setup"))
+       .enabled(if: ORTReference.lightModels != nil, "no onnx wheel with backend/test/data/light in .venv: run Scripts/setup"))
 struct LightModelTests {
     static let all = ["bvlc_alexnet", "zfnet512", "vgg19", "inception_v1", "inception_v2", "resnet50",
                       "densenet121", "shufflenet", "squeezenet"]
@@ -20,7 +22,7 @@ struct LightModelTests {
     static let refusedOnlyFor: [String: String] = ["resnet50": "Sum", "shufflenet": "Sum"]
 
     @Test(arguments: all)
-    func loadsRunsAndMatchesOnnxruntime(_ name: String) throws {
+    func loadsWithTheStandInsFolded(_ name: String) throws {
         let path = ORTReference.lightModels!.appendingPathComponent("light_\(name).onnx").path
         let model: Model
         do {
@@ -38,11 +40,8 @@ struct LightModelTests {
         // Every weight stand-in is gone before planning.
         #expect(g.foldedNodes.contains { $0.op == "ConstantOfShape" })
         #expect(!g.nodes.contains { $0.name.hasSuffix("_w_0") || $0.name.hasSuffix("_b_0") })
-        var rng = SplitMix64(seed: 11)
-        let input = uniformFloats(g.values[g.input].shape.count, using: &rng)
-        let c = try ORTReference.compare(model, path: path, input: input)
-        print("light \(name): \(g.nodes.count) layers, \(g.foldedNodes.count) folded; \(c.compared) compared with onnxruntime, worst \(c.worst.name) at \(c.worst.error)")
-        #expect(c.compared >= g.nodes.count / 2)
-        #expect(c.mismatches.isEmpty, "\(c.mismatches.prefix(5))")
+        let out = try #require(g.outputs.first)
+        #expect(g.values[out].shape.count == 1000)
+        print("light \(name): \(g.nodes.count) layers, \(g.foldedNodes.count) nodes folded")
     }
 }
