@@ -15,6 +15,15 @@ struct LightModelForwardTests {
                                               "densenet121", "squeezenet"]
     static let refusedOnlyFor: [String: String] = ["resnet50": "Sum", "shufflenet": "Sum"]
 
+    @Test("inspect lists the folded nodes by op, with their names")
+    func inspectSaysWhatWasFolded() throws {
+        let r = try CLI.deepscope("inspect", "--model", LightModels.folder!.appendingPathComponent("light_squeezenet.onnx").path)
+        #expect(r.status == 0, "\(r.stderr)")
+        // SqueezeNet has 39 weight stand-ins (the file orders them by name).
+        #expect(r.stdout.contains("folded at load: 39 nodes"), "\(r.stdout.suffix(400))")
+        #expect(r.stdout.contains("  ConstantOfShape ×39: conv10_b_0, conv10_w_0, conv1_w_0, "), "\(r.stdout.suffix(400))")
+    }
+
     @Test(arguments: all)
     func forwardMatchesOnnxruntime(_ name: String) throws {
         let model = LightModels.folder!.appendingPathComponent("light_\(name).onnx").path
