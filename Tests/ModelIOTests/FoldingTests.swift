@@ -119,6 +119,27 @@ struct FoldingTests {
         #expect(modelError { try computed.load() } == "/nonexistent/test.onnx: Node 'y' uses op 'Neg', which DeepScope does not support.")
     }
 
+    @Test func extremeIntegersNeitherTrapNorAllocate() throws {
+        var range = ONNXBuilder(opset: 13)
+        range.ints("lo", [], [Int64.min]); range.ints("hi", [], [Int64.max]); range.ints("one", [], [1])
+        range.node("Range", ["lo", "hi", "one"], ["r"])
+        range.node("Relu", ["x"], ["y"]); range.output("y")
+        #expect(modelError { try range.load() }.contains("Node 'r' (Range): its range would hold more than"))
+
+        // Int64.min / -1 wraps instead of trapping; a step of Int64.max takes the first element.
+        let (_, c) = try scaled(shape: [1, 1, 1, 1]) { b in
+            b.ints("min", [1], [Int64.min]); b.ints("m1", [1], [-1])
+            b.node("Div", ["min", "m1"], ["q"])
+            b.ints("zero", [1], [0]); b.ints("end", [1], [Int64.max]); b.ints("big", [1], [Int64.max])
+            b.node("Slice", ["q", "zero", "end", "zero", "big"], ["first"])
+            b.node("Equal", ["first", "min"], ["same"])
+            b.node("Cast", ["same"], ["sf"], [attr("to", int: 1)])
+            b.ints("shape", [4], [1, 1, 1, 1])
+            b.node("Reshape", ["sf", "shape"], ["c"])
+        }
+        #expect(c == [1])
+    }
+
     @Test func aModelWithoutAnImageInputSaysWhichInputsItHas() {
         var b = ONNXBuilder(opset: 13, input: "tokens", shape: [1, 16])
         b.model.graph.input[0].type.tensorType.elemType = Int32(Onnx_TensorProto.DataType.int64.rawValue)

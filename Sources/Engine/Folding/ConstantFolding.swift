@@ -73,15 +73,21 @@ public enum ConstantFolding {
         if start.isInteger && limit.isInteger && delta.isInteger {
             let (s, l, d) = (start.int64s[0], limit.int64s[0], delta.int64s[0])
             guard d != 0 else { throw FoldError("delta is 0") }
-            let count = max(0, Int(((Double(l) - Double(s)) / Double(d)).rounded(.up)))
-            try checkSize([count])
+            let count = try rangeCount((Double(l) - Double(s)) / Double(d))
             return .vector((0..<count).map { s + Int64($0) * d })
         }
         let (s, l, d) = (start.floats[0], limit.floats[0], delta.floats[0])
         guard d != 0 else { throw FoldError("delta is 0") }
-        let count = max(0, Int((Double(l - s) / Double(d)).rounded(.up)))
-        try checkSize([count])
+        let count = try rangeCount(Double(l - s) / Double(d))
         return HostTensor(dims: [count], floats: (0..<count).map { s + Float($0) * d })
+    }
+
+    /// max(ceil(steps), 0) as a count, refused past `maxElements` (or when not a number).
+    private static func rangeCount(_ steps: Double) throws -> Int {
+        guard !steps.isNaN, steps.rounded(.up) <= Double(maxElements) else {
+            throw FoldError("its range would hold more than the \(maxElements) values DeepScope evaluates at load")
+        }
+        return max(0, Int(steps.rounded(.up)))
     }
 
     // MARK: - Layout

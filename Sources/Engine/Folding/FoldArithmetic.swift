@@ -39,8 +39,13 @@ extension ConstantFolding {
                 case .mul: r[i] = u[i] &* v[i]
                 case .div, .mod:
                     guard v[i] != 0 else { throw FoldError("it divides the integer \(u[i]) by 0") }
-                    r[i] = op == .div ? u[i] / v[i] : ((u[i] % v[i]) + v[i]) % v[i]
-                case .pow: r[i] = Int64(clamping: Int(Foundation.pow(Double(u[i]), Double(v[i]))))
+                    // Int64.min / -1 overflows: it wraps, as the C++ runtimes' two's complement does.
+                    r[i] = op == .div ? u[i].dividedReportingOverflow(by: v[i]).partialValue
+                        : (u[i].remainderReportingOverflow(dividingBy: v[i]).partialValue &+ v[i])
+                            .remainderReportingOverflow(dividingBy: v[i]).partialValue
+                case .pow:
+                    let p = Foundation.pow(Double(u[i]), Double(v[i]))
+                    r[i] = p.isNaN ? 0 : (p >= 0x1p63 ? .max : (p <= -0x1p63 ? .min : Int64(p)))
                 case .max: r[i] = Swift.max(u[i], v[i])
                 case .min: r[i] = Swift.min(u[i], v[i])
                 case .equal: r[i] = u[i] == v[i] ? 1 : 0

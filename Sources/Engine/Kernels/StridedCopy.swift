@@ -112,16 +112,16 @@ public struct Slicing: Sendable, Equatable {
     public static func onnx(dims: [Int], starts: [Int], ends: [Int], axes: [Int], steps: [Int]) -> Slicing? {
         var s = Slicing(starts: [Int](repeating: 0, count: dims.count), steps: [Int](repeating: 1, count: dims.count), counts: dims)
         for (k, axis) in axes.enumerated() {
-            let n = dims[axis], step = steps[k]
+            let n = dims[axis], step = max(steps[k], -Int.max)
             guard step != 0 else { return nil }
             func resolve(_ v: Int) -> Int { v < 0 ? v + n : v }
             var b = resolve(starts[k]), e = resolve(ends[k])
             if step > 0 {
                 b = min(max(b, 0), n); e = min(max(e, 0), n)
-                s.counts[axis] = e > b ? (e - b + step - 1) / step : 0
+                s.counts[axis] = e > b ? (e - b - 1) / step + 1 : 0
             } else {
                 b = min(max(b, 0), n - 1); e = min(max(e, -1), n - 1)
-                s.counts[axis] = b > e ? (b - e + (-step) - 1) / (-step) : 0
+                s.counts[axis] = b > e ? (b - e - 1) / (-step) + 1 : 0
             }
             s.starts[axis] = s.counts[axis] > 0 ? b : 0
             s.steps[axis] = step
