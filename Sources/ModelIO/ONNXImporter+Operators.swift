@@ -20,6 +20,7 @@ extension ONNXImporter {
             }
             if let name = node.input.first, !name.isEmpty, graph.value(named: name) == nil, let c = try constant(name) {
                 constants[out] = c   // an alias of a constant stays a constant (e.g. shared weights)
+                graph.foldedNodes.append(FoldedNode(name: out, op: node.opType))
             } else {
                 try add(out, .identity, [try value(node, 0)])
             }

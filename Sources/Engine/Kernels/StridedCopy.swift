@@ -93,10 +93,6 @@ public struct StridedView: Sendable, Equatable {
             initialized = n
         }
     }
-
-    /// Whether distinct output elements read distinct source elements (no stride-0 repeats), so
-    /// that its scatter may run in parallel over rows.
-    var isInjective: Bool { zip(dims, strides).allSatisfy { $0.0 == 1 || $0.1 != 0 } }
 }
 
 /// A strided slice of every axis of a tensor: per axis the first index, the step (non-zero, may be
