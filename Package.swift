@@ -45,6 +45,8 @@ let package = Package(
         .target(name: "ModelIO",
                 dependencies: ["Engine", "Support", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 exclude: ["onnx.proto"], swiftSettings: optimize),
+        /// The geometry of representations: TwoNN intrinsic dimension, PCA spectrum, layer sampling.
+        .target(name: "Analysis", dependencies: ["Engine", "CBLAS", "Support"], swiftSettings: optimize),
         .target(name: "Imaging", dependencies: ["CPNG", "CTurboJPEG", "Support"], swiftSettings: optimize),
         .target(name: "Visualization", dependencies: ["Engine", "Imaging"], swiftSettings: optimize),
         .target(name: "Interface", dependencies: ["Visualization", "Engine", "CSDL2", "Support"], swiftSettings: optimize),
@@ -63,7 +65,7 @@ let package = Package(
                 dependencies: ["Support", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "deepscope",
                           dependencies: ["Engine", "ModelIO", "Imaging", "Capture", "Daemon", "Visualization", "Interface", "Recording", "Support",
-                                         "CommandLineSupport", "CAllocationCounter", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                                         "Analysis", "CommandLineSupport", "CAllocationCounter", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           // Swift 5 mode: the command line touches C globals (stdout) directly.
                           swiftSettings: optimizeGeneric + [.swiftLanguageMode(.v5)]),
         /// `deepscope-bench-capture`: the capture path measured on the emulated camera and video files.
@@ -75,6 +77,7 @@ let package = Package(
         // MARK: - Tests
         .target(name: "TestSupport", dependencies: ["Engine", "Support"], path: "Tests/TestSupport"),
         .testTarget(name: "SupportTests", dependencies: ["Support"]),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Engine", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
         .testTarget(name: "ModelIOTests", dependencies: ["ModelIO", "Engine", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], exclude: ["Fixtures"]),

@@ -177,7 +177,7 @@ public final class LiveApp: MainLoopSink {
                     logChanges(from: before)
                 }
             }
-            for text in snapshots.takeMessages() {   // a snapshot written meanwhile: say so at once
+            for text in snapshots.takeMessages() + recorder.takeMessages() {   // a snapshot written meanwhile: say so at once
                 say(text)
                 needsDraw = true
             }
@@ -222,7 +222,7 @@ public final class LiveApp: MainLoopSink {
                 let mode = front.projectionMode?.rawValue ?? ""
                 if shownProjection.layer != front.projectionLayer || shownProjection.channel != front.projectionChannel || shownProjection.mode != mode {
                     shownProjection = (front.projectionLayer, front.projectionChannel, mode)
-                    options.log("Projection pane shows \(name):\(front.projectionChannel) (\(mode)).")
+                    options.log(Controller.projectionShownLine(layer: name, channel: front.projectionChannel, mode: mode))
                 }
             }
             if presented == options.warmupFrames {

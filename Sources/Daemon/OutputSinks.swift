@@ -7,15 +7,21 @@ import Recording
 import Support
 import Visualization
 
-/// Records composed window frames to an MP4 file (H.264 through `VideoRecorder`, which encodes on
-/// a thread of its own and takes the newest frame): `--record` starts it with the window, R starts
-/// and stops it.
-public final class RecorderSink: FrameSink {
+/// Records composed view frames to an MP4 file (H.264 in fragmented MP4 through `VideoRecorder`,
+/// which encodes on a thread of its own and takes the newest frame): `--record` starts it with the
+/// window (or the off-screen view when headless), R starts and stops it. The file plays whenever
+/// the recording stops; when writing fails (a full disk, the folder removed) the recording stops
+/// with one log line and the view goes on.
+public final class RecorderSink: FrameSink, @unchecked Sendable {
     private var recorder: VideoRecorder?
-    /// Why the last recording failed, if it did.
+    /// Why the last recording could not start, if it could not.
     public private(set) var failure: RecordingError?
+    /// The summary of the last recording that ended.
+    public private(set) var lastSummary: RecordingSummary?
     /// One line for the log.
     private let log: (String) -> Void
+    private let monitor = Monitor()
+    private var messages: [String] = []
 
     public init(log: @escaping (String) -> Void = { _ in }) { self.log = log }
 
@@ -26,8 +32,10 @@ public final class RecorderSink: FrameSink {
     /// Starts recording frames of `width`×`height` into `path`; returns the message for the window.
     @discardableResult
     public func start(path: String, width: Int, height: Int) -> String {
+        Self.reportLeftovers(near: path, log: log)
         do {
             recorder = try VideoRecorder(path: path, width: width, height: height)
+            failure = nil
             log("Recording to \(path).")
             return "recording to \(path) (R stops)"
         } catch {
@@ -43,21 +51,63 @@ public final class RecorderSink: FrameSink {
         guard let r = recorder else { return nil }
         recorder = nil
         do {
-            let (frames, dropped) = try r.finish()
-            log("Recording saved to \(r.path): \(frames) frames (\(dropped) dropped by the encoder).")
+            let s = try r.finish()
+            lastSummary = s
+            let counts = "\(s.frames) frames, \(String(format: "%.1f", s.seconds)) s (\(s.dropped) dropped by the encoder; encoder \(String(format: "%.2f", s.encoderCPUPerFrameMs)) ms CPU per frame)"
+            if let why = s.stoppedEarly {
+                let kept = "\(s.frames) frames, \(String(format: "%.1f", s.seconds)) s (of \(s.frames + s.dropped) submitted)"
+                log("Recording to \(r.path) stopped: \(why); the file keeps \(kept) and plays.")
+                return "recording stopped: \(why)"
+            }
+            log("Recording saved to \(r.path): \(counts).")
             return "saved \(r.path)"
         } catch {
-            failure = error
             log(error.description)
             return error.description
         }
     }
 
+    /// Messages about recordings that stopped on their own since the last call.
+    public func takeMessages() -> [String] {
+        monitor.withLock {
+            defer { messages.removeAll() }
+            return messages
+        }
+    }
+
     public func receive(frame: ComposedFrame) {
-        recorder?.submit(frame.canvas.pixels, rowBytes: frame.canvas.width * 4, time: frame.time)
+        guard let recorder else { return }
+        if recorder.stoppedEarly != nil {
+            // Writing failed: finish now (one message), and the view goes on without recording.
+            if let message = stop() { monitor.withLock { messages.append(message) } }
+            return
+        }
+        recorder.submit(frame.canvas.pixels, rowBytes: frame.canvas.width * 4, time: frame.time)
     }
 
     public func close() { stop() }
+
+    /// Says so, once per folder, when recorders before fragmented MP4 left hidden partial files
+    /// (`.NAME.<pid>.tmp.mp4`) beside `path`: they never play, and nothing deletes them silently.
+    static func reportLeftovers(near path: String, log: (String) -> Void) {
+        let directory = (path as NSString).deletingLastPathComponent
+        let folder = directory.isEmpty ? "." : directory
+        let found = VideoRecorder.leftovers(in: folder)
+        guard !found.isEmpty, reported.withLock({ $0.insert(folder).inserted }) else { return }
+        let mb = Double(found.reduce(0) { $0 + $1.bytes }) / 1e6
+        let names = found.prefix(3).map(\.name).joined(separator: ", ") + (found.count > 3 ? ", …" : "")
+        log("\(found.count) unfinished recording(s) from earlier runs in \(folder) cannot be played and were left as they are (\(names); \(String(format: "%.1f", mb)) MB): delete them.")
+    }
+
+    private static let reported = Locked<Set<String>>([])
+}
+
+/// A value behind a lock.
+final class Locked<Value>: @unchecked Sendable {
+    private let monitor = Monitor()
+    private var value: Value
+    init(_ value: Value) { self.value = value }
+    func withLock<R>(_ body: (inout Value) -> R) -> R { monitor.withLock { body(&value) } }
 }
 
 /// Saves the next composed window frame as a PNG (K): `request(path:)` arms it; the next frame is
@@ -68,6 +118,7 @@ public final class SnapshotSink: FrameSink, @unchecked Sendable {
     private let log: @Sendable (String) -> Void
     private let monitor = Monitor()
     private var finished: [String] = []
+    private var failures: [String] = []
     private var writing = 0
     /// The writers started (UI thread only), joined by `close`.
     private var writers: [WorkerThread] = []
@@ -84,6 +135,9 @@ public final class SnapshotSink: FrameSink, @unchecked Sendable {
             return finished
         }
     }
+
+    /// Why snapshots could not be written (one sentence each, naming the file), oldest first.
+    public var writeFailures: [String] { monitor.withLock { failures } }
 
     /// Waits up to `timeout` nanoseconds for the snapshots being written; true when none is left.
     public func waitUntilWritten(timeout: UInt64) -> Bool {
@@ -114,6 +168,7 @@ public final class SnapshotSink: FrameSink, @unchecked Sendable {
             } catch {
                 message = "snapshot not saved: \(error)"
                 log("The snapshot could not be saved: \(error)")
+                monitor.withLock { failures.append(String(describing: error)) }
             }
             monitor.withLock {
                 finished.append(message)

@@ -30,6 +30,8 @@ public struct SessionConfiguration: @unchecked Sendable {
         case window(width: Int, height: Int)
         /// No window (asked for on purpose, as under systemd).
         case headless
+        /// One frame composed off-screen into a PNG (`deepscope render`; see `StillView`).
+        case still(StillView)
     }
 
     /// The source asked for; nil: the first camera, or the demo where there is none.
@@ -45,8 +47,10 @@ public struct SessionConfiguration: @unchecked Sendable {
     /// Stop after this many inferred frames.
     public var frameLimit: Int?
     public var output: Output
-    /// Record the window from the start into this MP4 file.
+    /// Record the window from the start into this MP4 file (headless: the same view, off-screen).
     public var recordPath: String?
+    /// The size, in pixels, of the view composed off-screen when recording headless.
+    public var offscreenSize = (width: 1280, height: 800)
     /// Where K and R save snapshots and recordings.
     public var snapshotDirectory: String = "."
     /// The folder of demo photos shown when there is no camera (nil or missing: the synthetic scene).
@@ -140,8 +144,8 @@ public final class Session {
         if case .window(let width, let height) = c.output {
             do throws(WindowError) { window = try SDLWindow(title: "DeepScope", width: width, height: height) } catch {
                 guard error.noDisplay else { throw SessionError(error.description, badInput: false) }
-                if c.recordPath != nil { throw SessionError(error.description, badInput: false) }
-                log("No display to open a window on; running headless, with what the network sees once a second (Ctrl-C stops; `deepscope render` draws the window into a PNG).")
+                log("No display to open a window on; running headless, " + (c.recordPath != nil ? "recording the view composed off-screen."
+                    : "with what the network sees once a second (Ctrl-C stops; `deepscope render` draws the window into a PNG)."))
             }
         }
         self.window = window
@@ -160,7 +164,7 @@ public final class Session {
             self.network = network
             var stage: VisualStage?
             var controller: Controller?
-            if window != nil {
+            if window != nil || c.recordPath != nil {   // the window's view, on screen or off
                 let builder = Self.snapshotBuilder(model: model, network: network)
                 var view = ViewSettings()
                 view.layer = builder.defaultLayer
@@ -196,7 +200,7 @@ public final class Session {
             throw error
         }
         sources = opened
-        if window != nil {
+        if window != nil || c.recordPath != nil {
             recorder = RecorderSink(log: log)
             snapshots = SnapshotSink(log: log)
         } else {
@@ -217,6 +221,8 @@ public final class Session {
     /// - Throws: `SessionError` when the window cannot draw (no fonts) or a `--record` file fails.
     public func run() throws(SessionError) -> SessionResult {
         let c = configuration
+        if case .still(let still) = c.output { return try runStill(still) }
+        var offscreen: OffscreenView?
         if let window, let controller, let recorder, let snapshots {
             let fonts: Fonts
             do { fonts = try FontLoader.standard(scale: window.pixelScale) } catch {
@@ -238,6 +244,12 @@ public final class Session {
             c.allocations?.start()
             app.runMainLoop()
             c.allocations?.stop()
+        } else if let controller, let recorder, let path = c.recordPath {
+            let view = try OffscreenView(session: self, controller: controller, recorder: recorder, path: path)
+            offscreen = view
+            announce("recording the view off-screen; Ctrl-C stops.")
+            start()
+            view.runMainLoop()
         } else {
             if window == nil && (c.output != .headless || c.headlessStatus) {
                 let model = self.model
@@ -249,7 +261,7 @@ public final class Session {
                 _ = pipeline.waitUntilFinished(timeout: 100 * Nanoseconds.millisecond)
             }
         }
-        let failure = c.recordPath != nil ? app?.recordingError : nil
+        let failure = c.recordPath != nil ? app?.recordingError ?? offscreen?.recordingError : nil
         let report = app?.report
         stop()
         if let failure { throw SessionError(failure.description, badInput: failure.isBadInput) }

@@ -109,6 +109,8 @@ public enum Operation: Sendable {
     case lrn(LocalResponseNorm)
     /// Elementwise with NumPy broadcasting; either input may be a constant.
     case add, mul
+    /// The rest of the binary family (`Ops/Binary.swift`): Sub, Div, Pow, Max and Min, broadcasting.
+    case sub, div, pow, maximum, minimum
     case concat(axis: Int)
     /// Flatten and Reshape: the same data under a new shape (the output shape is given).
     case reshape(Shape)
@@ -119,6 +121,28 @@ public enum Operation: Sendable {
     case softmax(axis: Int)
     /// Constant padding: `begins` and `ends` per dimension.
     case pad(begins: [Int], ends: [Int], value: Float)
+    /// Pointwise activations (`Ops/Pointwise.swift` and one file each), any shape.
+    case elu(alpha: Float), selu(alpha: Float, gamma: Float), hardSigmoid(alpha: Float, beta: Float)
+    case hardSwish, softplus, erf, sqrt
+    case gelu(tanhApproximation: Bool)
+    /// LeakyRelu with one slope per channel (axis 1), or one slope for all.
+    case prelu(slope: [Float])
+    case logSoftmax(axis: Int)
+    /// ReduceMean/ReduceSum/ReduceMax over sorted, distinct `axes` (adjacent once axes of size 1
+    /// are set aside); GlobalMaxPool is ReduceMax over the plane, keeping its dimensions.
+    case reduce(ReduceKind, axes: [Int], keepDims: Bool)
+    case globalMaxPool
+    /// Each NCHW plane standardized, then scaled and shifted per channel.
+    case instanceNorm(scale: [Float], bias: [Float], epsilon: Float)
+    /// Each row of the dimensions from `axis` on standardized, then scaled and shifted per element of the row.
+    case layerNorm(axis: Int, scale: [Float], bias: [Float], epsilon: Float)
+    /// The transpose of `Convolution`'s window; its weight is ONNX's [inChannels, outChannels / groups,
+    /// kH, kW] and `inChannelsPerGroup` is inChannels / groups. `outputPadding`: [bottom, right].
+    case convTranspose(Convolution, outputPadding: [Int])
+    /// Resize and Upsample over the plane, nearest or linear (`Ops/Resize.swift`).
+    case resize(Resize)
+    /// Pad in `reflect` (mirrored, the edge not repeated) or `edge` (the border repeated) mode.
+    case padEdges(begins: [Int], ends: [Int], reflect: Bool)
     /// Output axis j is input axis perm[j].
     case transpose(perm: [Int])
     /// A strided window of every axis (Slice, and each output of Split).
@@ -140,14 +164,36 @@ public enum Operation: Sendable {
         case .averagePool(let w, let inc): return AveragePoolOp(window: w, countIncludePad: inc)
         case .globalAveragePool: return GlobalAveragePoolOp()
         case .lrn(let p): return LRNOp(parameters: p)
-        case .add: return AddOp()
-        case .mul: return MulOp()
+        case .add: return BinaryOp(kind: .add)
+        case .mul: return BinaryOp(kind: .mul)
+        case .sub: return BinaryOp(kind: .sub)
+        case .div: return BinaryOp(kind: .div)
+        case .pow: return BinaryOp(kind: .pow)
+        case .maximum: return BinaryOp(kind: .max)
+        case .minimum: return BinaryOp(kind: .min)
         case .concat(let axis): return ConcatOp(axis: axis)
         case .reshape(let s): return ReshapeOp(target: s)
         case .dense(let d): return DenseOp(dense: d)
         case .identity: return IdentityOp()
         case .softmax(let axis): return SoftmaxOp(axis: axis)
         case .pad(let b, let e, let v): return PadOp(begins: b, ends: e, value: v)
+        case .elu(let a): return PointwiseOp(function: EluFunction(alpha: a))
+        case .selu(let a, let g): return PointwiseOp(function: SeluFunction(alpha: a, gamma: g))
+        case .hardSigmoid(let a, let b): return PointwiseOp(function: HardSigmoidFunction(alpha: a, beta: b))
+        case .hardSwish: return PointwiseOp(function: HardSwishFunction())
+        case .softplus: return PointwiseOp(function: SoftplusFunction())
+        case .erf: return PointwiseOp(function: ErfFunction())
+        case .sqrt: return PointwiseOp(function: SqrtFunction())
+        case .gelu(let t): return PointwiseOp(function: GeluFunction(tanhApproximation: t))
+        case .prelu(let slope): return PReluOp(slope: slope)
+        case .logSoftmax(let axis): return LogSoftmaxOp(axis: axis)
+        case .reduce(let k, let axes, let keep): return ReduceOp(kind: k, axes: axes, keepDims: keep, name: k.kindName)
+        case .globalMaxPool: return ReduceOp(kind: .max, axes: [2, 3], keepDims: true, name: "GlobalMaxPool")
+        case .instanceNorm(let s, let b, let e): return InstanceNormOp(scale: s, bias: b, epsilon: e)
+        case .layerNorm(let axis, let s, let b, let e): return LayerNormOp(axis: axis, scale: s, bias: b, epsilon: e)
+        case .padEdges(let b, let e, let reflect): return PadEdgeOp(begins: b, ends: e, reflect: reflect)
+        case .convTranspose(let c, let p): return ConvTransposeOp(conv: c, outputPadding: p)
+        case .resize(let r): return ResizeOp(resize: r)
         case .transpose(let perm): return TransposeOp(perm: perm)
         case .slice(let s): return SliceOp(slicing: s)
         case .tile(let r): return TileOp(repeats: r)

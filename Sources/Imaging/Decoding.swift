@@ -45,11 +45,12 @@ public enum ImageFormat: Sendable, Equatable {
 
 // MARK: - Public entry points
 
-extension RGBImage {
-    /// Decodes the PNG or JPEG file at `path` (format detected from its first bytes).
+extension InterleavedImage {
+    /// Decodes the PNG or JPEG file at `path` (format detected from its first bytes) into RGB, or
+    /// into RGBA, where images without alpha come out opaque.
     /// - Throws: `ImageError`, whose description names `path`.
     public init(contentsOfFile path: String) throws(ImageError) {
-        let decoded = try decodeFile(path: path, channels: 3)
+        let decoded = try decodeFile(path: path, channels: Self.channels)
         self.init(width: decoded.width, height: decoded.height, pixels: decoded.pixels)
     }
 
@@ -58,34 +59,13 @@ extension RGBImage {
     ///   - bytes: the whole encoded file.
     ///   - name: how errors refer to the data (a file name, "frame 12", …).
     public init(decoding bytes: UnsafeRawBufferPointer, name: String) throws(ImageError) {
-        let decoded = try decodeMemory(bytes, name: name, channels: 3)
+        let decoded = try decodeMemory(bytes, name: name, channels: Self.channels)
         self.init(width: decoded.width, height: decoded.height, pixels: decoded.pixels)
     }
 
     /// Decodes PNG or JPEG bytes held in an array; see `init(decoding:name:)`.
     public init(decoding bytes: [UInt8], name: String) throws(ImageError) {
-        let decoded = try decodeArray(bytes, name: name, channels: 3)
-        self.init(width: decoded.width, height: decoded.height, pixels: decoded.pixels)
-    }
-}
-
-extension RGBAImage {
-    /// Decodes the PNG or JPEG file at `path`; images without alpha come out opaque.
-    /// - Throws: `ImageError`, whose description names `path`.
-    public init(contentsOfFile path: String) throws(ImageError) {
-        let decoded = try decodeFile(path: path, channels: 4)
-        self.init(width: decoded.width, height: decoded.height, pixels: decoded.pixels)
-    }
-
-    /// Decodes PNG or JPEG bytes held in memory; `name` is how errors refer to them.
-    public init(decoding bytes: UnsafeRawBufferPointer, name: String) throws(ImageError) {
-        let decoded = try decodeMemory(bytes, name: name, channels: 4)
-        self.init(width: decoded.width, height: decoded.height, pixels: decoded.pixels)
-    }
-
-    /// Decodes PNG or JPEG bytes held in an array; see `init(decoding:name:)`.
-    public init(decoding bytes: [UInt8], name: String) throws(ImageError) {
-        let decoded = try decodeArray(bytes, name: name, channels: 4)
+        let decoded = try decodeArray(bytes, name: name, channels: Self.channels)
         self.init(width: decoded.width, height: decoded.height, pixels: decoded.pixels)
     }
 }

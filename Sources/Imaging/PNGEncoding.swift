@@ -7,32 +7,17 @@ import Darwin
 #endif
 import CPNG
 
-extension RGBImage {
-    /// Writes the image as an 8-bit RGB PNG, atomically (see `writeFileAtomically`).
+extension InterleavedImage {
+    /// Writes the image as an 8-bit RGB or RGBA (straight alpha) PNG, atomically (see
+    /// `writeFileAtomically`).
     /// - Parameters:
     ///   - path: the file to create or replace.
     ///   - fast: favour speed over size when compressing.
     public func writePNG(to path: String, fast: Bool = false) throws(ImageError) {
         let result = pixels.withUnsafeBufferPointer { buffer in
             Result { () throws(ImageError) in
-                try Imaging.writePNG(pixels: buffer.baseAddress!, width: width, height: height, channels: 3,
-                                     to: path, fast: fast)
-            }
-        }
-        try result.get()
-    }
-}
-
-extension RGBAImage {
-    /// Writes the image as an 8-bit RGBA PNG (straight alpha), atomically.
-    /// - Parameters:
-    ///   - path: the file to create or replace.
-    ///   - fast: favour speed over size when compressing.
-    public func writePNG(to path: String, fast: Bool = false) throws(ImageError) {
-        let result = pixels.withUnsafeBufferPointer { buffer in
-            Result { () throws(ImageError) in
-                try Imaging.writePNG(pixels: buffer.baseAddress!, width: width, height: height, channels: 4,
-                                     to: path, fast: fast)
+                try Imaging.writePNG(pixels: buffer.baseAddress!, width: width, height: height,
+                                     channels: Self.channels, to: path, fast: fast)
             }
         }
         try result.get()

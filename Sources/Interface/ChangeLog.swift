@@ -27,4 +27,10 @@ extension Controller {
         if a.origin != b.origin { lines.append(b.origin == nil ? "Projection origin released." : "Projection origin pinned.") }
         return lines
     }
+
+    /// The line that says which unit the projection pane shows, once the pipeline has computed it
+    /// (a frame or two after the selection line).
+    public static func projectionShownLine(layer: String, channel: Int, mode: String) -> String {
+        "Projection pane shows \(layer):\(channel) (\(mode))."
+    }
 }

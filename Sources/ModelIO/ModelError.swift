@@ -19,7 +19,7 @@ public enum ModelError: Error, CustomStringConvertible, Equatable, Sendable {
     /// Something about the model as a whole is wrong (its input, its outputs, …).
     case invalidModel(path: String, reason: String)
     /// A node uses an operator DeepScope does not implement.
-    case unsupportedOp(path: String, node: String, op: String)
+    case unsupportedOp(path: String, node: String, op: String, opset: Int)
     /// A node's attributes, inputs or shapes are wrong or outside what DeepScope supports.
     case invalidNode(path: String, node: String, op: String, reason: String)
     /// The preprocessing sidecar is malformed; `key` is the JSON key at fault, if one is.
@@ -35,7 +35,7 @@ public enum ModelError: Error, CustomStringConvertible, Equatable, Sendable {
     public var path: String {
         switch self {
         case .fileNotFound(let p), .unreadable(let p, _), .tooLarge(let p, _, _), .notONNX(let p, _),
-             .noGraph(let p), .invalidModel(let p, _), .unsupportedOp(let p, _, _),
+             .noGraph(let p), .invalidModel(let p, _), .unsupportedOp(let p, _, _, _),
              .invalidNode(let p, _, _, _), .invalidSidecar(let p, _, _), .invalidLabels(let p, _),
              .invalidNPY(let p, _), .cannotWrite(let p, _):
             return p
@@ -56,8 +56,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(p): the ONNX model contains no graph."
         case .invalidModel(let p, let reason):
             return "\(p): \(reason)."
-        case .unsupportedOp(let p, let node, let op):
-            return "\(p): Node '\(node)' uses op '\(op)', which DeepScope does not support."
+        case .unsupportedOp(let p, let node, let op, let opset):
+            return "\(p): Node '\(node)' uses op '\(op)' (opset \(opset)), which DeepScope does not support."
         case .invalidNode(let p, let node, let op, let reason):
             return "\(p): Node '\(node)' (\(op)): \(reason)."
         case .invalidSidecar(let p, let key, let reason):

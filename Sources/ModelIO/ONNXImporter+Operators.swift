@@ -48,8 +48,28 @@ extension ONNXImporter {
             let p = LocalResponseNorm(size: size, alpha: try a.float("alpha", default: 1e-4),
                                       beta: try a.float("beta", default: 0.75), bias: try a.float("bias", default: 1))
             try add(out, .lrn(p), [try value(node, 0)])
-        case "Add", "Mul":
+        case "Add", "Mul", "Sub", "Div", "Pow":
             try importElementwise(node, a, out)
+        case "Sum", "Max", "Min":
+            try importVariadic(node, out)
+        case "Elu", "Selu", "HardSigmoid", "HardSwish", "Softplus", "Erf", "Sqrt", "Gelu":
+            try importPointwise(node, a, out)
+        case "PRelu":
+            try importPRelu(node, out)
+        case "LogSoftmax":
+            try importAlongAxis(node, a, out) { .logSoftmax(axis: $0) }
+        case "ReduceMean", "ReduceSum", "ReduceMax":
+            try importReduce(node, a, out)
+        case "GlobalMaxPool":
+            try add(out, .globalMaxPool, [try value(node, 0)])
+        case "Resize", "Upsample":
+            try importResize(node, a, out)
+        case "ConvTranspose":
+            try importConvTranspose(node, a, out)
+        case "InstanceNormalization":
+            try importInstanceNorm(node, a, out)
+        case "LayerNormalization":
+            try importLayerNorm(node, a, out)
         case "Concat":
             guard !node.input.isEmpty else { throw NodeFailure("it has no inputs") }
             var ids: [Int] = []
@@ -85,7 +105,6 @@ extension ONNXImporter {
         guard input.rank == 4 else { throw NodeFailure("it needs an NCHW input, got \(input)") }
         let strides = try inRange(try a.ints("strides") ?? [1, 1], "strides", min: 1, count: 2)
         let dilations = try inRange(try a.ints("dilations") ?? [1, 1], "dilations", min: 1, count: 2)
-        if pooling && dilations != [1, 1] { throw NodeFailure("dilated pooling is not supported") }
         var pads = try inRange(try a.ints("pads") ?? [0, 0, 0, 0], "pads", min: 0, count: 4)
         let ceil = pooling ? try a.int("ceil_mode", default: 0) != 0 : false
         let autoPad = try a.string("auto_pad") ?? "NOTSET"
@@ -218,12 +237,17 @@ extension ONNXImporter {
                 }
             }
         }
-        try add(out, node.opType == "Add" ? .add : .mul, [first, second])
+        try add(out, Self.binaryOperations[node.opType]!, [first, second])
     }
 
     mutating func importGemm(_ node: Onnx_NodeProto, _ a: Attributes, _ out: String) throws {
-        let x = try value(node, 0)
-        guard try a.int("transA", default: 0) == 0 else { throw NodeFailure("transA 1 is not supported") }
+        var x = try value(node, 0)
+        if try a.int("transA", default: 0) != 0 {
+            // A transposed [K, 1] column is the row [1, K]: the same values.
+            let s = shape(x)
+            guard s.rank == 2, s[1] == 1 else { throw NodeFailure("transA 1 is not supported except on a single column [K, 1]; the input is \(s)") }
+            x = try add(out + "::row", .reshape(Shape([1, s[0]])), [x])
+        }
         let transB = try a.int("transB", default: 0) != 0
         let alpha = try a.float("alpha", default: 1), beta = try a.float("beta", default: 1)
         guard let b = try constantInput(node, 1, "B") else { throw NodeFailure("it has no B input") }
@@ -251,39 +275,35 @@ extension ONNXImporter {
 
     mutating func importMatMul(_ node: Onnx_NodeProto, _ out: String) throws {
         let x = try value(node, 0)
-        guard shape(x).rank == 2 else { throw NodeFailure("its first input is \(shape(x)); DeepScope needs a matrix [N, K]") }
+        guard shape(x).rank >= 2 else { throw NodeFailure("its first input is \(shape(x)); DeepScope needs a matrix [N, K] or rows [..., K]") }
         guard let b = try constantInput(node, 1, "second input") else { throw NodeFailure("it has no second input") }
         guard b.dims.count == 2, b.dims[0] > 0, b.dims[1] > 0 else {
             throw NodeFailure("its second input has shape \(b.shapeDescription); it must be a non-empty matrix [K, N]")
         }
         let values = try b.floatValues("the second input")
         let (k, n) = (b.dims[0], b.dims[1])
+        guard shape(x).dims.last == k else { throw NodeFailure("its first input \(shape(x)) does not end in \(k), the rows of its second") }
         var weight = [Float](repeating: 0, count: k * n)
         for r in 0..<k { for c in 0..<n { weight[c * k + r] = values[r * n + c] } }
-        try add(out, .dense(Dense(inFeatures: k, outFeatures: n, weight: weight, bias: nil)), [x])
+        let dense = Engine.Operation.dense(Dense(inFeatures: k, outFeatures: n, weight: weight, bias: nil))
+        // Rows of any rank keep their leading dimensions ([1, 1, 1, K] too, which Gemm would flatten).
+        let expected = Shape(shape(x).dims.dropLast() + [n])
+        if shape(x).rank > 2, (try? Graph.inferShape(node: out, op: dense, inputs: [shape(x)])) != expected {
+            try add(out, .reshape(expected), [try add(out + "::rows", dense, [x])])
+        } else {
+            try add(out, dense, [x])
+        }
     }
 
     mutating func importSoftmax(_ node: Onnx_NodeProto, _ a: Attributes, _ out: String) throws {
-        let x = try value(node, 0)
-        let s = shape(x)
-        let axis = try normalizeAxis(try a.int("axis", default: opset < 13 ? 1 : -1), rank: s.rank)
-        // Before opset 13 Softmax works on the input flattened to 2-D at `axis`: over all the
-        // dimensions from `axis` on. With trailing dimensions of 1 that is softmax along `axis`.
-        if opset >= 13 || s.dims[(axis + 1)...].allSatisfy({ $0 == 1 }) {
-            try add(out, .softmax(axis: axis), [x])
-            return
-        }
-        let outer = s.dims[..<axis].reduce(1, *)
-        let flat = try add(out + "::flat", .reshape(Shape([outer, s.count / max(outer, 1)])), [x])
-        let soft = try add(out + "::softmax", .softmax(axis: 1), [flat])
-        try add(out, .reshape(s), [soft])
+        try importAlongAxis(node, a, out) { .softmax(axis: $0) }
     }
 
     mutating func importPad(_ node: Onnx_NodeProto, _ a: Attributes, _ out: String) throws {
         let x = try value(node, 0)
         let rank = shape(x).rank
         let mode = try a.string("mode") ?? "constant"
-        guard mode == "constant" else { throw NodeFailure("mode '\(mode)' is not supported (only 'constant')") }
+        guard ["constant", "reflect", "edge"].contains(mode) else { throw NodeFailure("mode '\(mode)' is not supported (only 'constant', 'reflect' and 'edge')") }
         var pads: [Int64]
         var value: Float = try a.float("value", default: 0)
         var axes = Array(0..<rank)
@@ -315,6 +335,7 @@ extension ONNXImporter {
             begins[axis] = Int(pads[i])
             ends[axis] = Int(pads[i + axes.count])
         }
-        try add(out, .pad(begins: begins, ends: ends, value: value), [x])
+        try add(out, mode == "constant" ? .pad(begins: begins, ends: ends, value: value)
+                                         : .padEdges(begins: begins, ends: ends, reflect: mode == "reflect"), [x])
     }
 }

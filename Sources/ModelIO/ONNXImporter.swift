@@ -146,7 +146,7 @@ struct ONNXImporter {
             let isDefault = node.domain.isEmpty || node.domain == "ai.onnx"
             let opName = isDefault ? node.opType : "\(node.domain).\(node.opType)"
             guard isDefault, Self.supported.contains(node.opType) || Self.foldable.contains(node.opType) else {
-                throw ModelError.unsupportedOp(path: path, node: label, op: opName)
+                throw ModelError.unsupportedOp(path: path, node: label, op: opName, opset: opset)
             }
             do {
                 guard let out = node.output.first, !out.isEmpty else { throw NodeFailure("the node has no output name") }
@@ -155,13 +155,13 @@ struct ONNXImporter {
                     continue
                 }
                 // An operator the folder evaluates on constants but the engine does not run.
-                guard Self.supported.contains(node.opType) else { throw ModelError.unsupportedOp(path: path, node: label, op: opName) }
+                guard Self.supported.contains(node.opType) else { throw ModelError.unsupportedOp(path: path, node: label, op: opName, opset: opset) }
                 try importNode(node, output: out)
                 for extra in node.output.dropFirst() where !extra.isEmpty && node.opType != "Split" {
                     unavailable[extra] = "an extra output of node '\(out)' (\(node.opType)), which DeepScope does not compute"
                 }
             } catch let failure as NodeFailure {
-                throw ModelError.invalidNode(path: path, node: label, op: opName, reason: failure.reason)
+                throw ModelError.invalidNode(path: path, node: label, op: opName, reason: "\(failure.reason) (opset \(opset))")
             } catch let error as GraphError {
                 var reason: String
                 switch error {
@@ -170,7 +170,7 @@ struct ONNXImporter {
                 case .unknownValue(let name): reason = "it reads '\(name)', which the graph does not have"
                 }
                 while reason.hasSuffix(".") { reason.removeLast() }
-                throw ModelError.invalidNode(path: path, node: label, op: opName, reason: reason)
+                throw ModelError.invalidNode(path: path, node: label, op: opName, reason: "\(reason) (opset \(opset))")
             }
         }
     }
@@ -195,6 +195,8 @@ struct ONNXImporter {
         "Conv", "BatchNormalization", "Relu", "Clip", "LeakyRelu", "Sigmoid", "Tanh", "MaxPool", "AveragePool",
         "GlobalAveragePool", "LRN", "Add", "Mul", "Concat", "Flatten", "Reshape", "Gemm", "MatMul",
         "Dropout", "Identity", "Softmax", "Pad", "Constant",
+        "Sub", "Div", "Sum", "Max", "Min", "Elu", "Selu", "HardSigmoid", "HardSwish", "Softplus", "Erf", "PRelu", "Pow", "Sqrt", "Gelu",
+        "LogSoftmax", "ReduceMean", "ReduceSum", "ReduceMax", "GlobalMaxPool", "InstanceNormalization", "LayerNormalization", "ConvTranspose", "Resize", "Upsample",
         "Transpose", "Squeeze", "Unsqueeze", "Slice", "Split", "Tile",
     ]
 

@@ -245,6 +245,18 @@ public final class Canvas: @unchecked Sendable {
         }
     }
 
+    /// Draws a straight line `thickness` pixels wide from (x0, y0) to (x1, y1), both ends included
+    /// (plots and markers; a square pen stepped along the longer axis).
+    public func line(from x0: Int, _ y0: Int, to x1: Int, _ y1: Int, _ color: Color, thickness t: Int = 1) {
+        let steps = max(abs(x1 - x0), abs(y1 - y0))
+        let half = (t - 1) / 2
+        for i in 0...steps {
+            let x = steps == 0 ? x0 : x0 + ((x1 - x0) * i + (i == 0 ? 0 : steps / 2 * (x1 >= x0 ? 1 : -1))) / steps
+            let y = steps == 0 ? y0 : y0 + ((y1 - y0) * i + (i == 0 ? 0 : steps / 2 * (y1 >= y0 ? 1 : -1))) / steps
+            fill(Rect(x: x - half, y: y - half, width: t, height: t), color)
+        }
+    }
+
     /// Dims everything in `rect` towards `color` by `amount` (0…255) — a translucent veil.
     public func veil(_ rect: Rect, _ color: Color, amount: UInt8) {
         fill(rect, color.withAlpha(amount))

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Capture
 import Daemon
 import Engine
 import Foundation
@@ -64,51 +65,23 @@ struct Render: ParsableCommand {
             throw UserError("--colormap must be gray or viridis, not '\(colormap)'.")
         }
         let position = try at.map(Project.parsePosition)
-        let picture = try ImageFile.decode(path: image)
 
-        let (model, network) = try options.load()
-        // The session's pieces: the same model loading, input preparation and snapshot building as `run`.
-        let builder = Session.snapshotBuilder(model: model, network: network)
-        let layerIndex: Int
-        if let name = layer {
-            let value = try LayerName.resolve(name, in: network.graph)
-            guard let i = builder.layers.firstIndex(of: value) else {
-                throw UserError("Layer '\(name)' is not the output of a node; `deepscope inspect` lists the layers.")
-            }
-            layerIndex = i
-        } else {
-            layerIndex = builder.defaultLayer
-        }
-
-        try ImageFile.prepare(picture, preprocessing: model.preprocessing, into: network.input)
-        let start = DispatchTime.now().uptimeNanoseconds
-        network.forward()
-        let forwardMs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
-        let selection = Selection(layer: layerIndex, channel: unit ?? builder.mostActiveChannel(layer: layerIndex),
-                                  position: position.map { Selection.Position(y: $0.y, x: $0.x) },
-                                  mode: projectionMode ?? builder.defaultMode, filter: projectionFilter)
-        do { try builder.validate(selection) } catch { throw UserError(String(describing: error)) }
-
-        let snapshot = VisualSnapshot()
-        let before = DispatchTime.now().uptimeNanoseconds
-        do { try builder.fill(snapshot, selection: selection) } catch { throw UserError(String(describing: error)) }
-        let fillMs = Double(DispatchTime.now().uptimeNanoseconds - before) / 1e6
-        snapshot.source = "image: " + (image as NSString).lastPathComponent
-
-        let fonts: Fonts
-        do { fonts = try FontLoader.standard(scale: scale) } catch { throw UserError(String(describing: error), status: 1) }
-        var view = ViewSettings()
-        view.layer = selection.layer
-        view.unit = selection.channel
-        view.position = selection.position
-        view.mode = selection.mode
-        view.filter = selection.filter
-        view.colormap = map
-        view.help = showHelp
-        let composer = Composer(fonts: fonts, width: width, height: height, scale: scale)
-        composer.statusOverride = String(format: "one frame · forward %.0f ms · projection %.0f ms", forwardMs, fillMs)
-        let canvas = composer.compose(snapshot, view: view)
-        do { try canvas.writePNG(to: out) } catch { throw UserError(String(describing: error), status: 1) }
+        // A session like `run`'s: the image as its source, one frame, the composed view into a PNG.
+        var still = StillView(path: out, width: width, height: height)
+        still.scale = scale
+        still.layer = layer
+        still.unit = unit
+        still.position = position.map { Selection.Position(y: $0.y, x: $0.x) }
+        still.mode = projectionMode
+        still.filter = projectionFilter
+        still.colormap = map
+        still.help = showHelp
+        var c = SessionConfiguration(modelPath: try options.checkedModelPath(), threads: try options.threadCount(),
+                                     output: .still(still), cameras: CameraSystem.current, log: { note($0) })
+        c.source = .image(path: image, SourceOptions())
+        c.frameLimit = 1
+        // A SessionError is a DeepScopeError: main reports its sentence and exit status.
+        _ = try Session(c).run()
     }
 
     /// `--mode`: a projection mode, or nil for "off".

@@ -34,7 +34,7 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "The layer to show first (an ONNX node output name; `inspect` lists them).")
     var layer: String?
 
-    @Option(name: .long, help: ArgumentHelp("Record the window to an MP4 file (H.264); R in the window starts and stops recordings too.", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("Record the window (headless: the same view, composed off-screen) to an MP4 file (H.264, fragmented: it plays whenever the recording stops); R in the window starts and stops recordings too.", valueName: "file"))
     var record: String?
 
     @Option(name: .long, help: "Stop after N inferred frames.")
@@ -79,7 +79,6 @@ struct Run: ParsableCommand {
         }
         StopSignals.install()
         if let record {
-            if headless { throw UserError("--record records the window; it cannot be used with --headless.") }
             // Checked before anything starts: a path that cannot be written is bad input.
             do throws(RecordingError) { try VideoRecorder.checkDestination(record) } catch { throw UserError(error.description) }
         }
@@ -95,6 +94,7 @@ struct Run: ParsableCommand {
         c.frameLimit = frames
         c.recordPath = record.map { ($0 as NSString).isAbsolutePath ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
         c.snapshotDirectory = snapshotDir
+        c.offscreenSize = (width, height)   // --record without a window: the same view, off-screen
         c.demoFolder = ModelOptions.assetPath("demo")
         c.headlessStatus = isatty(2) != 0
         // DEEPSCOPE_PROJECTION=every-frame: a fresh projection for every frame, even when behind.

@@ -9,11 +9,10 @@ import Testing
 struct LightModelForwardTests {
     static let all = ["bvlc_alexnet", "zfnet512", "vgg19", "inception_v1", "inception_v2", "resnet50",
                       "densenet121", "shufflenet", "squeezenet"]
-    /// The ones that load with constant folding and the layout ops; ResNet50 and ShuffleNet also
-    /// need `Sum` (an elementwise op of its own) and until it is in must be refused for exactly that.
-    static let expectedToLoad: Set<String> = ["bvlc_alexnet", "zfnet512", "vgg19", "inception_v1", "inception_v2",
-                                              "densenet121", "squeezenet"]
-    static let refusedOnlyFor: [String: String] = ["resnet50": "Sum", "shufflenet": "Sum"]
+    /// All nine load with constant folding, the layout ops (ShuffleNet's shuffle) and Sum
+    /// (ResNet50's and ShuffleNet's residual additions).
+    static let expectedToLoad = Set(all)
+    static let refusedOnlyFor: [String: String] = [:]
 
     @Test("inspect lists the folded nodes by op, with their names")
     func inspectSaysWhatWasFolded() throws {

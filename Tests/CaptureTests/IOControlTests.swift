@@ -70,7 +70,7 @@ struct IOControlTests {
     func boundedRetries() {
         let system = ScriptedSystem(ioctl: Array(repeating: -EINTR, count: 1000))
         let handle = DeviceHandle(system: system, fd: 3, path: "/dev/video0")
-        var value: UInt32 = 0
+        let value: UInt32 = 0
         #expect(controlError(handle, .streamOn, value) != nil)
         #expect(system.ioctlCalls == IOControl.maximumRetries)
     }

@@ -8,7 +8,7 @@ import Visualization
 /// Fixed synthetic inputs for the window's panes, and golden-image comparison.
 enum Fixture {
     /// The fonts, loaded once (SDL2_ttf, no display needed).
-    nonisolated(unsafe) static let fonts: Fonts = try! FontLoader.standard(scale: 1)
+    static let fonts: Fonts = try! FontLoader.standard(scale: 1)
 
     static let labels = ["tabby", "tiger cat", "Egyptian cat", "lynx", "window screen", "doormat", "carton", "pillow"]
 

@@ -97,7 +97,7 @@ struct FoldingTests {
         b.node("Add", ["x", "huge"], ["y"])
         b.output("y")
         #expect(modelError { try b.load() }
-            == "/nonexistent/test.onnx: Node 'huge' (ConstantOfShape): its constant output [1048576, 1024] would hold more than the \(ConstantFolding.maxElements) values DeepScope evaluates at load.")
+            == "/nonexistent/test.onnx: Node 'huge' (ConstantOfShape): its constant output [1048576, 1024] would hold more than the \(ConstantFolding.maxElements) values DeepScope evaluates at load (opset 13).")
     }
 
     @Test func badFoldsNameTheNode() {
@@ -116,7 +116,7 @@ struct FoldingTests {
         // An op the engine runs only on constants, reached by a computed tensor.
         var computed = ONNXBuilder(opset: 13)
         computed.node("Neg", ["x"], ["y"]); computed.output("y")
-        #expect(modelError { try computed.load() } == "/nonexistent/test.onnx: Node 'y' uses op 'Neg', which DeepScope does not support.")
+        #expect(modelError { try computed.load() } == "/nonexistent/test.onnx: Node 'y' uses op 'Neg' (opset 13), which DeepScope does not support.")
     }
 
     @Test func extremeIntegersNeitherTrapNorAllocate() throws {

@@ -15,11 +15,10 @@ struct LightModelTests {
     static let all = ["bvlc_alexnet", "zfnet512", "vgg19", "inception_v1", "inception_v2", "resnet50",
                       "densenet121", "shufflenet", "squeezenet"]
 
-    /// The ones that load with folding and the layout ops. ResNet50 and ShuffleNet also need `Sum`,
-    /// an elementwise op of its own; until it is in, they must be refused for exactly that.
-    static let expectedToLoad: Set<String> = ["bvlc_alexnet", "zfnet512", "vgg19", "inception_v1", "inception_v2",
-                                              "densenet121", "squeezenet"]
-    static let refusedOnlyFor: [String: String] = ["resnet50": "Sum", "shufflenet": "Sum"]
+    /// All nine load with constant folding, the layout ops (ShuffleNet's shuffle) and Sum
+    /// (ResNet50's and ShuffleNet's residual additions).
+    static let expectedToLoad = Set(all)
+    static let refusedOnlyFor: [String: String] = [:]
 
     @Test(arguments: all)
     func loadsWithTheStandInsFolded(_ name: String) throws {

@@ -281,8 +281,7 @@ func pads(_ w: Window) -> [Int] { [w.padTop, w.padLeft, w.padBottom, w.padRight]
     }
 
     @Test func maxPoolRefusesDilationsAndStorageOrder() {
-        #expect(modelError { try pool("MaxPool", [attr("kernel_shape", ints: [2, 2]), attr("dilations", ints: [2, 2])]) }
-            .contains("dilated pooling"))
+        #expect((try? pool("MaxPool", [attr("kernel_shape", ints: [2, 2]), attr("dilations", ints: [2, 2])]))?.shape("y") == Shape([1, 3, 6, 6]))
         #expect(modelError { try pool("MaxPool", [attr("kernel_shape", ints: [2, 2]), attr("storage_order", int: 1)]) }
             .contains("storage_order"))
         #expect(modelError { try pool("MaxPool", []) }.contains("'kernel_shape' is missing"))
@@ -450,9 +449,9 @@ func pads(_ w: Window) -> [Int] { [w.padTop, w.padLeft, w.padBottom, w.padRight]
     @Test func padRefusesOtherModesAndWrongCounts() {
         var reflect = ONNXBuilder(opset: 11)
         reflect.ints("p", [8], [0, 0, 1, 1, 0, 0, 1, 1])
-        reflect.node("Pad", ["x", "p"], ["y"], [attr("mode", string: "reflect")])
+        reflect.node("Pad", ["x", "p"], ["y"], [attr("mode", string: "wrap")])
         reflect.output("y")
-        #expect(modelError { try reflect.load() }.contains("mode 'reflect' is not supported"))
+        #expect(modelError { try reflect.load() }.contains("mode 'wrap' is not supported"))
         var short = ONNXBuilder(opset: 11)
         short.ints("p", [4], [1, 1, 1, 1])
         short.node("Pad", ["x", "p"], ["y"])

@@ -1,25 +1,6 @@
 import Foundation
-
-/// A small, fast, seeded random number generator (SplitMix64, Steele et al. 2014), so every test
-/// sees the same numbers on every run and every machine.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    public private(set) var state: UInt64
-
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A float uniformly distributed in `[0, 1)`, with 24 random bits.
-    public mutating func nextUnit() -> Float {
-        Float(next() >> 40) * 0x1p-24
-    }
-}
+// The tests draw their numbers from the product's own seeded generator (`Support.SplitMix64`).
+@_exported import Support
 
 /// `count` floats uniformly distributed in `range`.
 public func uniformFloats(_ count: Int, in range: ClosedRange<Float> = -1...1,

@@ -135,66 +135,62 @@ public enum CameraProbe {
         }
         var description = CameraDescription(path: path, card: cString(fromTuple: caps.card), driver: cString(fromTuple: caps.driver),
                                             busInfo: cString(fromTuple: caps.bus_info), formats: [], error: nil)
-        var index: UInt32 = 0
-        while index < 256 {
-            var desc = v4l2_fmtdesc()
-            desc.index = index
-            desc.type = V4L2.captureType
-            guard (try? handle.control(.enumerateFormats, &desc)) != nil else { break }
+        // An answer other than an entry or EINVAL ends a list early: the probe reports what it saw.
+        try? handle.enumerate(.enumerateFormats, limit: 256, make: V4L2Camera.formatEntry) { desc in
             let fourcc = FourCC(rawValue: desc.pixelformat)
             description.formats.append(CameraFormat(fourcc: fourcc, description: cString(fromTuple: desc.description),
                                                     emulated: desc.flags & V4L2.formatFlagEmulated != 0,
                                                     sizes: frameSizes(handle, fourcc)))
-            index += 1
+            return true
         }
         return description
     }
 
     private static func frameSizes(_ handle: DeviceHandle, _ fourcc: FourCC) -> [CameraFrameSize] {
         var sizes: [CameraFrameSize] = []
-        var index: UInt32 = 0
-        while index < 1024 {
+        try? handle.enumerate(.enumerateFrameSizes, limit: 1024, make: { index in
             var e = v4l2_frmsizeenum()
             e.index = index
             e.pixel_format = fourcc.rawValue
-            guard (try? handle.control(.enumerateFrameSizes, &e)) != nil else { break }
-            if e.type == V4L2.frameSizeDiscrete {
+            return e
+        }) { e in
+            guard e.type != V4L2.frameSizeDiscrete else {
                 let w = Int(e.discrete.width), h = Int(e.discrete.height)
                 sizes.append(.discrete(width: w, height: h, frameRates: frameRates(handle, fourcc, w, h)))
-            } else {
-                let s = e.stepwise
-                let continuous = e.type == V4L2.frameSizeContinuous
-                sizes.append(.stepwise(minWidth: Int(s.min_width), maxWidth: Int(s.max_width),
-                                       stepWidth: continuous ? 1 : Int(s.step_width),
-                                       minHeight: Int(s.min_height), maxHeight: Int(s.max_height),
-                                       stepHeight: continuous ? 1 : Int(s.step_height)))
-                break   // Stepwise and continuous ranges are the only entry.
+                return true
             }
-            index += 1
+            let s = e.stepwise
+            let continuous = e.type == V4L2.frameSizeContinuous
+            sizes.append(.stepwise(minWidth: Int(s.min_width), maxWidth: Int(s.max_width),
+                                   stepWidth: continuous ? 1 : Int(s.step_width),
+                                   minHeight: Int(s.min_height), maxHeight: Int(s.max_height),
+                                   stepHeight: continuous ? 1 : Int(s.step_height)))
+            return false   // Stepwise and continuous ranges are the only entry.
         }
         return sizes
     }
 
     private static func frameRates(_ handle: DeviceHandle, _ fourcc: FourCC, _ width: Int, _ height: Int) -> [Double] {
         var rates: [Double] = []
-        var index: UInt32 = 0
-        while index < 256 {
+        func rate(_ interval: v4l2_fract) {
+            if interval.numerator > 0 { rates.append(Double(interval.denominator) / Double(interval.numerator)) }
+        }
+        try? handle.enumerate(.enumerateFrameIntervals, limit: 256, make: { index in
             var e = v4l2_frmivalenum()
             e.index = index
             e.pixel_format = fourcc.rawValue
             e.width = UInt32(width)
             e.height = UInt32(height)
-            guard (try? handle.control(.enumerateFrameIntervals, &e)) != nil else { break }
-            if e.type == V4L2.frameIntervalDiscrete {
-                if e.discrete.numerator > 0 { rates.append(Double(e.discrete.denominator) / Double(e.discrete.numerator)) }
-            } else {
-                // A range of intervals: report its fastest and slowest rates.
-                let fastest = e.stepwise.min, slowest = e.stepwise.max
-                if fastest.numerator > 0 { rates.append(Double(fastest.denominator) / Double(fastest.numerator)) }
-                if slowest.numerator > 0 { rates.append(Double(slowest.denominator) / Double(slowest.numerator)) }
-                break
+            return e
+        }) { e in
+            guard e.type != V4L2.frameIntervalDiscrete else {
+                rate(e.discrete)
+                return true
             }
-            index += 1
+            // A range of intervals: report its fastest and slowest rates; it is the only entry.
+            rate(e.stepwise.min)
+            rate(e.stepwise.max)
+            return false
         }
         return rates.sorted(by: >)
     }

@@ -129,6 +129,30 @@ public struct DeviceHandle: Sendable {
         if r < 0 { throw V4L2Error(call: request.name, path: path, code: -r) }
     }
 
+    /// Walks an enumerating request (VIDIOC_ENUM_FMT, VIDIOC_ENUM_FRAMESIZES,
+    /// VIDIOC_ENUM_FRAMEINTERVALS): index 0, 1, … until the driver answers EINVAL, which ends its
+    /// list, or until `limit` entries, or until `take` returns false (a stepwise range is the
+    /// only entry of its list).
+    /// - Parameters:
+    ///   - make: the request's argument for an index.
+    ///   - take: reads one answered entry; false stops the walk.
+    /// - Throws: any error but EINVAL, after `take` has seen the entries before it.
+    public func enumerate<Entry>(_ request: V4L2Request, limit: UInt32, make: (UInt32) -> Entry,
+                                 take: (Entry) -> Bool) throws(V4L2Error) {
+        var index: UInt32 = 0
+        while index < limit {
+            var entry = make(index)
+            do {
+                try control(request, &entry)
+            } catch {
+                if error.kind == .invalid { return }
+                throw error
+            }
+            guard take(entry) else { return }
+            index += 1
+        }
+    }
+
     /// Closes the descriptor. EINTR is not retried: on Linux the descriptor is released even then,
     /// and a second close could close a descriptor another thread just opened.
     public func close() {

@@ -162,22 +162,24 @@ public final class V4L2Camera: @unchecked Sendable {
     /// The formats the device lists (VIDIOC_ENUM_FMT), in its order.
     private func offeredFormats(_ handle: DeviceHandle) throws(CaptureError) -> [FourCC] {
         var offered: [FourCC] = []
-        var index: UInt32 = 0
-        while index < 256 {
-            var desc = v4l2_fmtdesc()
-            desc.index = index
-            desc.type = V4L2.captureType
-            do {
-                try handle.control(.enumerateFormats, &desc)
-            } catch {
-                if error.kind == .invalid { break }
-                if error.kind == .gone || error.kind == .busy { throw .device(fault(error)) }
-                break
+        do {
+            try handle.enumerate(.enumerateFormats, limit: 256, make: Self.formatEntry) { desc in
+                offered.append(FourCC(rawValue: desc.pixelformat))
+                return true
             }
-            offered.append(FourCC(rawValue: desc.pixelformat))
-            index += 1
+        } catch {
+            // A device that vanished or is taken is a fault; any other answer ends the list.
+            if error.kind == .gone || error.kind == .busy { throw .device(fault(error)) }
         }
         return offered
+    }
+
+    /// The VIDIOC_ENUM_FMT argument for entry `index` of the capture formats.
+    static func formatEntry(_ index: UInt32) -> v4l2_fmtdesc {
+        var desc = v4l2_fmtdesc()
+        desc.index = index
+        desc.type = V4L2.captureType
+        return desc
     }
 
     private func negotiateFormat(_ handle: DeviceHandle, width: Int, height: Int) throws(CaptureError) -> NegotiatedFormat {

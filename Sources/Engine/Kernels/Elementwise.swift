@@ -70,19 +70,18 @@ struct BroadcastPlan {
         }
     }
 
-    /// Computes output elements `start..<end`.
-    func run(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
-             start: Int, end: Int, multiply: Bool) {
-        @inline(__always) func op(_ u: Float, _ v: Float) -> Float { multiply ? u * v : u + v }
+    /// Computes output elements `start..<end` of `F.apply(a, b)`.
+    func run<F: BinaryFunction>(_: F.Type, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                                _ y: UnsafeMutablePointer<Float>, start: Int, end: Int) {
         switch kind {
         case .same:
-            if multiply { for i in start..<end { y[i] = a[i] * b[i] } } else { for i in start..<end { y[i] = a[i] + b[i] } }
+            for i in start..<end { y[i] = F.apply(a[i], b[i]) }
         case .scalarB:
             let v = b[0]
-            if multiply { for i in start..<end { y[i] = a[i] * v } } else { for i in start..<end { y[i] = a[i] + v } }
+            for i in start..<end { y[i] = F.apply(a[i], v) }
         case .scalarA:
             let u = a[0]
-            if multiply { for i in start..<end { y[i] = u * b[i] } } else { for i in start..<end { y[i] = u + b[i] } }
+            for i in start..<end { y[i] = F.apply(u, b[i]) }
         case .channelB, .channelA:
             var i = start
             while i < end {
@@ -90,17 +89,17 @@ struct BroadcastPlan {
                 let stop = min(end, (i / inner + 1) * inner)
                 if kind == .channelB {
                     let v = b[ch]
-                    for j in i..<stop { y[j] = op(a[j], v) }
+                    for j in i..<stop { y[j] = F.apply(a[j], v) }
                 } else {
                     let u = a[ch]
-                    for j in i..<stop { y[j] = op(u, b[j]) }
+                    for j in i..<stop { y[j] = F.apply(u, b[j]) }
                 }
                 i = stop
             }
         case .general:
             for i in start..<end {
                 let (ia, ib) = sourceIndices(i)
-                y[i] = op(a[ia], b[ib])
+                y[i] = F.apply(a[ia], b[ib])
             }
         }
     }

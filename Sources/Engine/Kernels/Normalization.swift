@@ -28,3 +28,25 @@ enum Normalization {
         for k in 0..<length { y[k * inner] *= r }
     }
 }
+
+/// A tensor seen as lines along one axis, as Softmax and LogSoftmax work on it: `outer` blocks of
+/// `length` elements spaced `inner` apart, `inner` lines per block.
+struct AxisLines {
+    let outer: Int, length: Int, inner: Int
+
+    init(_ s: Shape, axis: Int) {
+        (outer, length, inner) = (s.dims[..<axis].reduce(1, *), s[axis], s.dims[(axis + 1)...].reduce(1, *))
+    }
+
+    /// The first element of line `t` (of `outer · inner`).
+    @inline(__always) func base(_ t: Int) -> Int { (t / inner) * length * inner + t % inner }
+
+    /// The one-input shape rule of an op along `axis`: the input's shape.
+    static func outputShape(_ check: ShapeCheck, axis: Int) throws -> Shape {
+        try check.inputs(1)
+        guard axis >= 0 && axis < check.first.rank else {
+            throw check.fail("\(check.kind) axis \(axis) outside rank \(check.first.rank)")
+        }
+        return check.first
+    }
+}

@@ -101,3 +101,14 @@ enum Pool {
         return Shape([x.n, x.c, o.h, o.w])
     }
 }
+
+/// What MaxPool and AveragePool share: a window over an NCHW input, the output shape it gives
+/// (`Pool.outputShape`, with dilation) and the receptive field through it.
+protocol WindowedPool: Op {
+    var window: Window { get }
+}
+
+extension WindowedPool {
+    func outputShape(_ check: ShapeCheck) throws -> Shape { try Pool.outputShape(check, window: window) }
+    func receptiveField(_ context: FieldContext) -> ReceptiveField { context.first.through(window) }
+}

@@ -1,11 +1,9 @@
 /// AveragePool: the mean of each window, over the positions `Pool.divisor` counts.
-struct AveragePoolOp: Op {
+struct AveragePoolOp: WindowedPool {
     let window: Window
     let countIncludePad: Bool
 
     var kindName: String { "AveragePool" }
-
-    func outputShape(_ check: ShapeCheck) throws -> Shape { try Pool.outputShape(check, window: window) }
 
     func forward(_ context: ForwardContext) -> ForwardPlan {
         let g = Pool.Geometry(input: context.inputs[0], output: context.output)
@@ -39,6 +37,4 @@ struct AveragePoolOp: Op {
             }
         }]
     }
-
-    func receptiveField(_ context: FieldContext) -> ReceptiveField { context.first.through(window) }
 }

@@ -1,6 +1,8 @@
 import CBLAS
 
-/// Gemm (and MatMul by a constant): a fully connected layer y = x · Wᵀ + b.
+/// Gemm (and MatMul by a constant): a fully connected layer y = x · Wᵀ + b. The input is [N, K]
+/// (or anything of N·K values, flattened), or, for MatMul, any rank whose last dimension is K: each
+/// row of K values becomes a row of the output's last dimension (a Linear layer over NHWC).
 struct DenseOp: Op {
     let dense: Dense
 
@@ -10,18 +12,21 @@ struct DenseOp: Op {
         try check.inputs(1)
         let s = check.first, d = dense
         guard s.rank >= 1 else { throw check.fail("Gemm needs a matrix input") }
+        guard d.weight.count == d.inFeatures * d.outFeatures, d.bias.count == d.outFeatures else {
+            throw check.fail("Gemm weight or bias size does not match \(d.outFeatures)×\(d.inFeatures)")
+        }
+        if s.rank > 2 && s.dims.last == d.inFeatures && s.count != s[0] * d.inFeatures {
+            return Shape(s.dims.dropLast() + [d.outFeatures])
+        }
         let batch = s.rank == 1 ? 1 : s[0]
         guard s.count == batch * d.inFeatures else {
             throw check.fail("Gemm expects \(d.inFeatures) input features, input is \(s)")
-        }
-        guard d.weight.count == d.inFeatures * d.outFeatures, d.bias.count == d.outFeatures else {
-            throw check.fail("Gemm weight or bias size does not match \(d.outFeatures)×\(d.inFeatures)")
         }
         return Shape([batch, d.outFeatures])
     }
 
     func forward(_ context: ForwardContext) -> ForwardPlan {
-        let batch = context.output[0], threads = context.threads
+        let batch = context.output.count / dense.outFeatures, threads = context.threads
         let inF = dense.inFeatures, outF = dense.outFeatures
         return ForwardPlan(parameters: [dense.weight, dense.bias]) { b in
             let x = b.x, y = b.output, w = b.parameters[0], bias = b.parameters[1]
@@ -45,7 +50,7 @@ struct DenseOp: Op {
 
     /// Multiplies by the transposed weights, in every mode: gx[n, :] = Wᵀ · gy[n, :].
     func backward(_ c: BackwardContext) -> [Work] {
-        let batch = c.outputShape[0], d = dense
+        let d = dense, batch = c.outputShape.count / d.outFeatures
         let gx = c.gx, gy = c.gy, set = c.set
         let weight = d.weight
         return [Work.serial {
@@ -57,7 +62,8 @@ struct DenseOp: Op {
         }]
     }
 
-    func receptiveField(_ context: FieldContext) -> ReceptiveField { context.whole }
+    /// Rows of a map (rank > 2) keep its field; a flat [N, K] input makes every unit see the whole input.
+    func receptiveField(_ context: FieldContext) -> ReceptiveField { context.output.rank > 2 ? context.first : context.whole }
 
     func cost(output: Shape) -> OpCost {
         OpCost(macs: (output.count / dense.outFeatures) * dense.weight.count,

@@ -1,11 +1,9 @@
 /// MaxPool: the largest value of each window. The forward pass records each output's switch (the
 /// first maximum of its window in row-major order) for the projection.
-struct MaxPoolOp: Op {
+struct MaxPoolOp: WindowedPool {
     let window: Window
 
     var kindName: String { "MaxPool" }
-
-    func outputShape(_ check: ShapeCheck) throws -> Shape { try Pool.outputShape(check, window: window) }
 
     func forward(_ context: ForwardContext) -> ForwardPlan {
         let g = Pool.Geometry(input: context.inputs[0], output: context.output)
@@ -34,6 +32,4 @@ struct MaxPoolOp: Op {
             }
         }]
     }
-
-    func receptiveField(_ context: FieldContext) -> ReceptiveField { context.first.through(window) }
 }

@@ -5,9 +5,12 @@ struct PadOp: Op {
 
     var kindName: String { "Pad" }
 
-    func outputShape(_ check: ShapeCheck) throws -> Shape {
+    func outputShape(_ check: ShapeCheck) throws -> Shape { try PadOp.paddedShape(check, begins: begins, ends: ends) }
+
+    /// The shape rule of every Pad mode: one input, `begins` and `ends` for each of its dimensions.
+    static func paddedShape(_ check: ShapeCheck, begins b: [Int], ends e: [Int]) throws -> Shape {
         try check.inputs(1)
-        let s = check.first, b = begins, e = ends
+        let s = check.first
         guard b.count == s.rank, e.count == s.rank else { throw check.fail("Pad has \(b.count) pads for rank \(s.rank)") }
         guard b.allSatisfy({ $0 >= 0 }), e.allSatisfy({ $0 >= 0 }) else {
             throw check.fail("negative pads (cropping) are not supported")
@@ -55,8 +58,11 @@ struct PadOp: Op {
     }
 
     /// The map shifts by the begin pads.
-    func receptiveField(_ context: FieldContext) -> ReceptiveField {
-        var r = context.first
+    func receptiveField(_ context: FieldContext) -> ReceptiveField { PadOp.shifted(context.first, begins: begins) }
+
+    /// A field after padding an NCHW map by `begins`: its grid starts that many units earlier.
+    static func shifted(_ field: ReceptiveField, begins: [Int]) -> ReceptiveField {
+        var r = field
         if begins.count == 4 {
             r.startY -= Double(begins[2]) * r.jumpY
             r.startX -= Double(begins[3]) * r.jumpX

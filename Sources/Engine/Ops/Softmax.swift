@@ -4,21 +4,11 @@ struct SoftmaxOp: Op {
 
     var kindName: String { "Softmax" }
 
-    func outputShape(_ check: ShapeCheck) throws -> Shape {
-        try check.inputs(1)
-        guard axis >= 0 && axis < check.first.rank else {
-            throw check.fail("Softmax axis \(axis) outside rank \(check.first.rank)")
-        }
-        return check.first
-    }
-
-    /// Elements before the axis, along it, and after it.
-    private func extents(_ s: Shape) -> (outer: Int, length: Int, inner: Int) {
-        (s.dims[..<axis].reduce(1, *), s[axis], s.dims[(axis + 1)...].reduce(1, *))
-    }
+    func outputShape(_ check: ShapeCheck) throws -> Shape { try AxisLines.outputShape(check, axis: axis) }
 
     func forward(_ context: ForwardContext) -> ForwardPlan {
-        let (outer, length, inner) = extents(context.inputs[0])
+        let l = AxisLines(context.inputs[0], axis: axis)
+        let (outer, length, inner) = (l.outer, l.length, l.inner)
         return ForwardPlan { b in
             let x = b.x, y = b.output
             return Work(tasks: outer * inner) { t, _ in
@@ -30,7 +20,8 @@ struct SoftmaxOp: Op {
 
     /// The local derivative at the forward output, y ⊙ (g − ⟨g, y⟩), in every mode.
     func backward(_ c: BackwardContext) -> [Work] {
-        let (outer, length, inner) = extents(c.outputShape)
+        let l = AxisLines(c.outputShape, axis: axis)
+        let (outer, length, inner) = (l.outer, l.length, l.inner)
         let gx = c.gx, gy = c.gy, y = c.output, set = c.set
         return [Work.serial {
             for o in 0..<outer {
