@@ -45,6 +45,8 @@ public struct Graph: Sendable {
     public private(set) var nodes: [Node] = []
     public private(set) var input: Int = -1
     public var outputs: [Int] = []
+    /// The model's nodes that the constant folder evaluated at load (they are not in `nodes`).
+    public var foldedNodes: [FoldedNode] = []
     private var index: [String: Int] = [:]
 
     public init() {}

@@ -143,6 +143,12 @@ public enum Operation: Sendable {
     case resize(Resize)
     /// Pad in `reflect` (mirrored, the edge not repeated) or `edge` (the border repeated) mode.
     case padEdges(begins: [Int], ends: [Int], reflect: Bool)
+    /// Output axis j is input axis perm[j].
+    case transpose(perm: [Int])
+    /// A strided window of every axis (Slice, and each output of Split).
+    case slice(Slicing)
+    /// The input repeated along each axis.
+    case tile(repeats: [Int])
 
     /// The op that implements this case: the one place that maps cases to op types.
     var rules: any Op {
@@ -188,6 +194,9 @@ public enum Operation: Sendable {
         case .padEdges(let b, let e, let reflect): return PadEdgeOp(begins: b, ends: e, reflect: reflect)
         case .convTranspose(let c, let p): return ConvTransposeOp(conv: c, outputPadding: p)
         case .resize(let r): return ResizeOp(resize: r)
+        case .transpose(let perm): return TransposeOp(perm: perm)
+        case .slice(let s): return SliceOp(slicing: s)
+        case .tile(let r): return TileOp(repeats: r)
         }
     }
 

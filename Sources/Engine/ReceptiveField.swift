@@ -28,9 +28,10 @@ public struct ReceptiveField: Sendable, Equatable {
                                    sizeY: Double(ih), sizeX: Double(iw))
         for node in graph.nodes {
             let inputs = node.inputs.compactMap { rf[$0] }
-            guard !inputs.isEmpty else { continue }
+            guard !inputs.isEmpty, let source = node.inputs.first(where: { rf[$0] != nil }) else { continue }
             rf[node.output] = node.op.rules.receptiveField(
-                FieldContext(inputs: inputs, output: graph.values[node.output].shape, whole: whole))
+                FieldContext(inputs: inputs, sourceShape: graph.values[source].shape,
+                             output: graph.values[node.output].shape, whole: whole))
         }
         return rf
     }

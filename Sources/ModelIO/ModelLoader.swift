@@ -32,7 +32,9 @@ public enum ModelLoader {
 
     /// Loads the ONNX model at `path`, its sidecar `<path without .onnx>.json` and its labels.
     /// Throws `ModelError`, whose description names the file (and node) at fault.
-    public static func load(path: String) throws -> Model {
+    /// `foldConstants: false` imports without evaluating constant subgraphs (what a model loads
+    /// like without the folder; `bench` compares the two load times).
+    public static func load(path: String, foldConstants: Bool = true) throws -> Model {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw ModelError.fileNotFound(path: path)
@@ -46,12 +48,12 @@ public enum ModelLoader {
         do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) } catch {
             throw ModelError.unreadable(path: path, reason: error.localizedDescription)
         }
-        return try load(data: data, path: path)
+        return try load(data: data, path: path, foldConstants: foldConstants)
     }
 
     /// Loads a model from ONNX bytes already in memory. `path` names it in errors and locates the
     /// sidecar and labels (which are optional).
-    public static func load(data: Data, path: String) throws -> Model {
+    public static func load(data: Data, path: String, foldConstants: Bool = true) throws -> Model {
         guard data.count <= ModelLimits.maxFileBytes else {
             throw ModelError.tooLarge(path: path, bytes: data.count, limit: ModelLimits.maxFileBytes)
         }
@@ -63,6 +65,7 @@ public enum ModelLoader {
         guard proto.hasGraph else { throw ModelError.noGraph(path: path) }
 
         var importer = ONNXImporter(path: path, model: proto)
+        importer.foldConstants = foldConstants
         let (inputName, declared) = try importer.declaredInput()
         let modelSize: [Int]? = declared[2].flatMap { h in declared[3].map { [h, $0] } }
 

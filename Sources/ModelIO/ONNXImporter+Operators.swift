@@ -13,12 +13,14 @@ extension ONNXImporter {
         switch node.opType {
         case "Constant":
             constants[out] = try constantValue(a)
+            graph.foldedNodes.append(FoldedNode(name: out, op: "Constant"))
         case "Identity", "Dropout":
             if node.opType == "Dropout", try a.int("training_mode", default: 0) != 0 {
                 throw NodeFailure("training mode is not supported")
             }
             if let name = node.input.first, !name.isEmpty, graph.value(named: name) == nil, let c = try constant(name) {
                 constants[out] = c   // an alias of a constant stays a constant (e.g. shared weights)
+                graph.foldedNodes.append(FoldedNode(name: out, op: node.opType))
             } else {
                 try add(out, .identity, [try value(node, 0)])
             }
@@ -74,16 +76,8 @@ extension ONNXImporter {
             for i in node.input.indices { ids.append(try value(node, i, allowConstant: true)) }
             let axis = try normalizeAxis(try a.int("axis", default: 1), rank: shape(ids[0]).rank)
             try add(out, .concat(axis: axis), ids)
-        case "Flatten":
-            let x = try value(node, 0)
-            let s = shape(x)
-            let axis = try a.int("axis", default: 1)
-            guard axis >= -s.rank && axis <= s.rank else { throw NodeFailure("axis \(axis) is outside the input's rank \(s.rank)") }
-            let k = axis < 0 ? axis + s.rank : axis
-            let outer = s.dims[..<k].reduce(1, *)
-            try add(out, .reshape(Shape([outer, s.count / max(outer, 1)])), [x])
-        case "Reshape":
-            try importReshape(node, a, out)
+        case "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Slice", "Split", "Tile":
+            try importLayout(node, a, out)
         case "Gemm":
             try importGemm(node, a, out)
         case "MatMul":
@@ -244,46 +238,6 @@ extension ONNXImporter {
             }
         }
         try add(out, Self.binaryOperations[node.opType]!, [first, second])
-    }
-
-    mutating func importReshape(_ node: Onnx_NodeProto, _ a: Attributes, _ out: String) throws {
-        let x = try value(node, 0)
-        let s = shape(x)
-        let requested: [Int64]
-        if let t = try constantInput(node, 1, "shape") {
-            guard t.dims.count <= 1 else { throw NodeFailure("its shape input has shape \(t.shapeDescription); it must be 1-D") }
-            requested = try t.integers("its shape input")
-        } else if let list = try a.ints("shape") {
-            requested = list.map { Int64($0) }
-        } else {
-            throw NodeFailure("it has no target shape")
-        }
-        guard requested.count <= ModelLimits.maxRank else { throw NodeFailure("the target shape has rank \(requested.count)") }
-        let allowZero = try a.int("allowzero", default: 0) != 0
-        var dims: [Int] = []
-        var inferred: Int? = nil
-        for (i, r) in requested.enumerated() {
-            if r == 0 && !allowZero {
-                guard i < s.rank else { throw NodeFailure("the target shape copies dimension \(i), which the input \(s) lacks") }
-                dims.append(s[i])
-            } else if r == -1 {
-                guard inferred == nil else { throw NodeFailure("the target shape has more than one -1") }
-                inferred = i
-                dims.append(1)
-            } else if r >= 0 && r <= ModelLimits.maxElements {
-                dims.append(Int(r))
-            } else {
-                throw NodeFailure("the target shape holds \(r)")
-            }
-        }
-        guard let known = checkedCount(dims) else { throw NodeFailure("the target shape \(requested) is too large") }
-        if let i = inferred {
-            guard known > 0, s.count % known == 0 else {
-                throw NodeFailure("cannot infer the -1 in \(requested) for an input of \(s.count) values")
-            }
-            dims[i] = s.count / known
-        }
-        try add(out, .reshape(Shape(dims)), [x])
     }
 
     mutating func importGemm(_ node: Onnx_NodeProto, _ a: Attributes, _ out: String) throws {

@@ -15,11 +15,18 @@ struct ONNXImporter {
     /// The network input's name and NCHW dimensions.
     private(set) var inputName = ""
     private(set) var inputDims: [Int] = []
+    /// The graph input's dimensions as the model declares them (NHWC for a tf2onnx graph).
+    private(set) var declaredInputDims: [Int] = []
+    /// Whether the graph input is NHWC and every reader transposes it to NCHW first: the engine's
+    /// input is then NCHW and those Transposes are identities.
+    private(set) var inputIsNHWC = false
 
     /// Initializers not yet decoded, by name.
     var initializers: [String: Onnx_TensorProto] = [:]
     /// Decoded initializers and Constant node values, by name.
     var constants: [String: ConstantTensor] = [:]
+    /// Whether nodes whose inputs are all known at load are evaluated then (the constant folder).
+    var foldConstants = true
     /// Names that exist in the ONNX graph but that DeepScope does not compute, and why.
     var unavailable: [String: String] = [:]
 
@@ -47,11 +54,22 @@ struct ONNXImporter {
     mutating func declaredInput() throws -> (name: String, dims: [Int?]) {
         let g = model.graph
         for t in g.initializer where initializers[t.name] == nil { initializers[t.name] = t }
-        guard let input = g.input.first(where: { initializers[$0.name] == nil }) else {
+        // In IR versions before 4 every weight is also a graph input: the image is the input that
+        // no initializer backs. With several such inputs, the first 4-D FLOAT one.
+        let free = g.input.filter { initializers[$0.name] == nil }
+        guard !free.isEmpty else {
             throw ModelError.invalidModel(path: path, reason: "the graph has no input that is not an initializer")
         }
-        for other in g.input where other.name != input.name && initializers[other.name] == nil {
-            unavailable[other.name] = "a second graph input, but DeepScope feeds only the first ('\(input.name)')"
+        func isImage(_ i: Onnx_ValueInfoProto) -> Bool {
+            guard case .tensorType(let t)? = i.type.value else { return false }
+            return t.elemType == Int32(Onnx_TensorProto.DataType.float.rawValue) && t.hasShape && t.shape.dim.count == 4
+        }
+        guard let input = free.first(where: isImage) ?? (free.count == 1 ? free[0] : nil) else {
+            let list = free.map { "'\($0.name)' (\(Self.describeType($0)))" }.joined(separator: ", ")
+            throw ModelError.invalidModel(path: path, reason: "the graph has no 4-D FLOAT image input; its inputs are \(list)")
+        }
+        for other in free where other.name != input.name {
+            unavailable[other.name] = "a second graph input, but DeepScope feeds only '\(input.name)'"
         }
         let what = "the graph input '\(input.name)'"
         guard !input.name.isEmpty else { throw ModelError.invalidModel(path: path, reason: "the graph input has no name") }
@@ -65,11 +83,33 @@ struct ONNXImporter {
             let rank = tensor.hasShape ? "rank \(tensor.shape.dim.count)" : "no declared shape"
             throw ModelError.invalidModel(path: path, reason: "\(what) has \(rank); DeepScope needs an NCHW image input of rank 4")
         }
-        let dims: [Int?] = tensor.shape.dim.map { d in
+        var dims: [Int?] = tensor.shape.dim.map { d in
             if case .dimValue(let v)? = d.value, v > 0, v <= ModelLimits.maxElements { return Int(v) }
             return nil
         }
+        // tf2onnx: an NHWC input whose every reader is a Transpose to NCHW.
+        let readers = g.node.filter { $0.input.contains(input.name) }
+        if let c = dims[3], c <= 4, dims[1].map({ $0 > 4 }) ?? true, !readers.isEmpty,
+           readers.allSatisfy({ n in
+               n.opType == "Transpose" && n.input.first == input.name
+                   && (try? Attributes(n.attribute).ints("perm")) == [0, 3, 1, 2]
+           }) {
+            inputIsNHWC = true
+            dims = [dims[0], dims[3], dims[1], dims[2]]
+        }
         return (input.name, dims)
+    }
+
+    /// "FLOAT [1, 3, 224, 224]", "INT64 [1, ?]", "not a tensor": for messages.
+    static func describeType(_ info: Onnx_ValueInfoProto) -> String {
+        guard case .tensorType(let t)? = info.type.value else { return "not a tensor" }
+        let type = TensorDecoder.typeName(t.elemType)
+        guard t.hasShape else { return type }
+        let dims = t.shape.dim.map { d -> String in
+            if case .dimValue(let v)? = d.value { return String(v) }
+            return "?"
+        }
+        return "\(type) [\(dims.joined(separator: ", "))]"
     }
 
     /// Adds the input with concrete dimensions: an unknown batch becomes 1, unknown height and width
@@ -95,6 +135,7 @@ struct ONNXImporter {
         }
         inputName = name
         inputDims = dims
+        declaredInputDims = inputIsNHWC ? [dims[0], dims[2], dims[3], dims[1]] : dims
     }
 
     // MARK: - Nodes
@@ -104,13 +145,19 @@ struct ONNXImporter {
             let label = node.output.first.flatMap { $0.isEmpty ? nil : $0 } ?? (node.name.isEmpty ? "#\(i)" : node.name)
             let isDefault = node.domain.isEmpty || node.domain == "ai.onnx"
             let opName = isDefault ? node.opType : "\(node.domain).\(node.opType)"
-            guard isDefault, Self.supported.contains(node.opType) else {
+            guard isDefault, Self.supported.contains(node.opType) || Self.foldable.contains(node.opType) else {
                 throw ModelError.unsupportedOp(path: path, node: label, op: opName, opset: opset)
             }
             do {
                 guard let out = node.output.first, !out.isEmpty else { throw NodeFailure("the node has no output name") }
+                if foldConstants, try folds(node) {
+                    try fold(node, outputs: node.output)
+                    continue
+                }
+                // An operator the folder evaluates on constants but the engine does not run.
+                guard Self.supported.contains(node.opType) else { throw ModelError.unsupportedOp(path: path, node: label, op: opName, opset: opset) }
                 try importNode(node, output: out)
-                for extra in node.output.dropFirst() where !extra.isEmpty {
+                for extra in node.output.dropFirst() where !extra.isEmpty && node.opType != "Split" {
                     unavailable[extra] = "an extra output of node '\(out)' (\(node.opType)), which DeepScope does not compute"
                 }
             } catch let failure as NodeFailure {
@@ -150,6 +197,7 @@ struct ONNXImporter {
         "Dropout", "Identity", "Softmax", "Pad", "Constant",
         "Sub", "Div", "Sum", "Max", "Min", "Elu", "Selu", "HardSigmoid", "HardSwish", "Softplus", "Erf", "PRelu", "Pow", "Sqrt", "Gelu",
         "LogSoftmax", "ReduceMean", "ReduceSum", "ReduceMax", "GlobalMaxPool", "InstanceNormalization", "LayerNormalization", "ConvTranspose", "Resize", "Upsample",
+        "Transpose", "Squeeze", "Unsqueeze", "Slice", "Split", "Tile",
     ]
 
     // MARK: - Values

@@ -7,53 +7,21 @@ struct NodeFailure: Error {
     init(_ reason: String) { self.reason = reason }
 }
 
-/// A tensor whose value is known at load time: an initializer, or the output of a Constant node.
-struct ConstantTensor {
-    enum Storage {
-        case float([Float])
-        case int64([Int64])
-    }
-    var dims: [Int]
-    var storage: Storage
+/// A tensor whose value is known at load time: an initializer, the output of a Constant node, or
+/// what the constant folder computed (`Engine.HostTensor`).
+typealias ConstantTensor = HostTensor
 
-    var count: Int {
-        switch storage {
-        case .float(let v): return v.count
-        case .int64(let v): return v.count
-        }
-    }
-
-    var typeName: String {
-        switch storage {
-        case .float: return "FLOAT"
-        case .int64: return "INT64"
-        }
-    }
-
-    var shapeDescription: String { Shape(dims).description }
-
-    /// The values as floats; integer tensors are converted.
-    var floats: [Float] {
-        switch storage {
-        case .float(let v): return v
-        case .int64(let v): return v.map { Float($0) }
-        }
-    }
-
+extension HostTensor {
     /// The values as integers; float tensors are refused (shapes and pads must be INT64).
     func integers(_ what: String) throws -> [Int64] {
-        switch storage {
-        case .int64(let v): return v
-        case .float: throw NodeFailure("\(what) must be an INT64 tensor, not FLOAT")
-        }
+        guard isInteger else { throw NodeFailure("\(what) must be an INT64 tensor, not FLOAT") }
+        return int64s
     }
 
     /// The values as floats; integer tensors are refused.
     func floatValues(_ what: String) throws -> [Float] {
-        switch storage {
-        case .float(let v): return v
-        case .int64: throw NodeFailure("\(what) must be a FLOAT tensor, not INT64")
-        }
+        guard !isInteger else { throw NodeFailure("\(what) must be a FLOAT tensor, not INT64") }
+        return floats
     }
 }
 
@@ -104,8 +72,32 @@ enum TensorDecoder {
                 throw NodeFailure("\(what) has \(t.int64Data.count) values, but shape \(shape) needs \(count)")
             }
             return ConstantTensor(dims: dims, storage: .int64(t.int64Data))
+        case Int32(Onnx_TensorProto.DataType.int32.rawValue), Int32(Onnx_TensorProto.DataType.int8.rawValue),
+             Int32(Onnx_TensorProto.DataType.uint8.rawValue), Int32(Onnx_TensorProto.DataType.int16.rawValue),
+             Int32(Onnx_TensorProto.DataType.uint16.rawValue), Int32(Onnx_TensorProto.DataType.bool.rawValue):
+            // Small integers and booleans (shape arithmetic, masks) are kept as INT64.
+            let width = [2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 9: 1][Int(t.dataType)]!
+            if !t.rawData.isEmpty {
+                guard t.rawData.count == count * width else {
+                    throw NodeFailure("\(what) has \(t.rawData.count) bytes of raw data, but shape \(shape) needs \(count * width)")
+                }
+                let signed = t.dataType != 2 && t.dataType != 4 && t.dataType != 9
+                let values: [Int64] = t.rawData.withUnsafeBytes { raw in
+                    (0..<count).map { i in
+                        var v: UInt64 = 0
+                        for k in 0..<width { v |= UInt64(raw[i * width + k]) << (8 * UInt64(k)) }
+                        let shift = UInt64(64 - 8 * width)
+                        return signed ? Int64(bitPattern: v << shift) >> Int64(shift) : Int64(v)
+                    }
+                }
+                return ConstantTensor(dims: dims, storage: .int64(values))
+            }
+            guard t.int32Data.count == count else {
+                throw NodeFailure("\(what) has \(t.int32Data.count) values, but shape \(shape) needs \(count)")
+            }
+            return ConstantTensor(dims: dims, storage: .int64(t.int32Data.map { Int64($0) }))
         default:
-            throw NodeFailure("\(what) has data type \(typeName(t.dataType)); DeepScope reads only FLOAT and INT64 tensors")
+            throw NodeFailure("\(what) has data type \(typeName(t.dataType)); DeepScope reads only FLOAT and INT64 tensors (and integer or BOOL ones, kept as INT64)")
         }
     }
 

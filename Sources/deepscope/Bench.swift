@@ -123,6 +123,7 @@ struct Bench: ParsableCommand {
             }
         }
         let rssMB = Double(residentBytes()) / 1e6
+        let imports = try Bench.importTimes(model.url.path)
         let result: [String: Any] = [
             "model": model.url.lastPathComponent,
             "threads": network.pool.threadCount,
@@ -138,6 +139,9 @@ struct Bench: ParsableCommand {
             "allocations_per_projected_frame": counting ? Double(projectAllocations) / Double(allocationRuns) : NSNull() as Any,
             "rss_mb": rounded(rssMB),
             "arena_mb": rounded(Double(network.arenaBytes) / 1e6),
+            "import_ms_median": rounded(imports.folded),
+            "import_unfolded_ms_median": imports.unfolded.map(rounded) as Any? ?? NSNull(),
+            "folding_import_ratio": imports.unfolded.map { rounded(imports.folded / $0) } as Any? ?? NSNull(),
         ]
         if json {
             print(try JSONLine.encode(result))
@@ -152,10 +156,35 @@ struct Bench: ParsableCommand {
             print("  allocations     \(counting ? String(format: "%.2f", Double(allocations) / Double(allocationRuns)) : "not counted") per forward pass, " +
                   "\(counting ? String(format: "%.2f", Double(projectAllocations) / Double(allocationRuns)) : "not counted") per forward + projection")
             print(String(format: "  resident        %8.1f MB   (arena %.1f MB)", rssMB, Double(network.arenaBytes) / 1e6))
+            if let unfolded = imports.unfolded {
+                print(String(format: "  model import    %8.2f ms with constant folding, %.2f ms without (%.3f×)",
+                             imports.folded, unfolded, imports.folded / unfolded))
+            } else {
+                print(String(format: "  model import    %8.2f ms with constant folding (without, the model does not load)", imports.folded))
+            }
         }
     }
 
     private func rounded(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }
+
+    /// Median times of importing the model (ONNX file to graph, before planning) with the constant
+    /// folder and without it, alternating, 9 times each; nil without when the model needs folding.
+    static func importTimes(_ path: String) throws -> (folded: Double, unfolded: Double?) {
+        let clock = ContinuousClock()
+        var folded: [Double] = [], unfolded: [Double] = []
+        var needsFolding = false
+        for _ in 0..<9 {
+            var t0 = clock.now
+            _ = try ModelLoader.load(path: path)
+            folded.append((clock.now - t0).milliseconds)
+            guard !needsFolding else { continue }
+            t0 = clock.now
+            do { _ = try ModelLoader.load(path: path, foldConstants: false) } catch { needsFolding = true; continue }
+            unfolded.append((clock.now - t0).milliseconds)
+        }
+        folded.sort(); unfolded.sort()
+        return (folded[folded.count / 2], needsFolding ? nil : unfolded[unfolded.count / 2])
+    }
 
     /// The last convolution's layer as users see it: its activation's output when a Relu, Clip or
     /// LeakyRelu consumes it directly.

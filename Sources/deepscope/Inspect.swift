@@ -36,6 +36,8 @@ struct Inspect: ParsableCommand {
                 "outputs": graph.outputs.map { graph.values[$0].name },
                 "layers": layers, "macs": totalMACs, "parameters": totalParams,
                 "arena_bytes": network.arenaBytes, "labels": model.labels?.count ?? 0,
+                "folded_at_load": ["count": graph.foldedNodes.count,
+                                   "nodes": graph.foldedNodes.map { ["name": $0.name, "op": $0.op] }],
             ]
             print(try JSONLine.encode(object))
             return
@@ -57,6 +59,25 @@ struct Inspect: ParsableCommand {
         }
         print(String(format: "total: %.3f G multiply-adds, %d parameters, %.1f MB arena",
                      Double(totalMACs) / 1e9, totalParams, Double(network.arenaBytes) / 1e6))
+        printFolded(graph.foldedNodes)
+    }
+
+    /// What the constant folder evaluated at load: the count, then per op its nodes' names.
+    private func printFolded(_ folded: [FoldedNode]) {
+        guard !folded.isEmpty else {
+            print("folded at load: nothing")
+            return
+        }
+        var ops: [String] = []
+        var names: [String: [String]] = [:]
+        for f in folded {
+            if names[f.op] == nil { ops.append(f.op) }
+            names[f.op, default: []].append(f.name)
+        }
+        print("folded at load: \(folded.count) node\(folded.count == 1 ? "" : "s")")
+        for op in ops {
+            print("  \(op) ×\(names[op]!.count): " + names[op]!.joined(separator: ", "))
+        }
     }
 }
 

@@ -177,6 +177,7 @@ extension NaiveProjection {
     /// The forward value of a numeric op, appending its piecewise decisions.
     static func numericForward(_ op: Engine.Operation, inputs: [[Double]], shapes: [[Int]], output: [Int],
                                decisions: inout [Int]) -> [Double] {
+        if let y = NaiveLayout.forward(op, x: inputs[0], input: shapes[0], output: output) { return y }
         let x = inputs[0], xShape = shapes[0]
         var y = [Double](repeating: 0, count: output.reduce(1, *))
         if let (f, _) = binaryParts(op) {
@@ -250,6 +251,7 @@ extension NaiveProjection {
     /// Each input's gradient through a numeric op, from the output's, in mode `mode`.
     static func numericBackward(_ op: Engine.Operation, inputs: [(value: Int, shape: [Int], data: [Float])],
                                 output: [Int], gy: [Double], mode: ProjectionMode) -> [[Double]] {
+        if let gx = NaiveLayout.backward(op, gy: gy, input: inputs[0].shape, output: output) { return [gx] }
         let xShape = inputs[0].shape
         let x = inputs[0].data.map(Double.init)
         var gx = [Double](repeating: 0, count: x.count)

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""ort_dump.py MODEL INPUT.npy OUTDIR
+"""ort_dump.py MODEL INPUT.npy OUTDIR [NAMES.txt]
 
 Runs onnxruntime on MODEL with INPUT.npy fed to its (single) graph input and
-every node output exposed as a graph output, then writes each value to
+every node output exposed as a graph output (with NAMES.txt, one name a line:
+only those), then writes each value to
 OUTDIR/<name>.npy (float32, C order; every character of the name outside
 A-Za-z0-9._- replaced by _) and OUTDIR/index.json mapping each original name to
 its file name. Graph optimizations are disabled so that every node's value is
@@ -21,10 +22,14 @@ from preprocessing import sanitize
 
 
 def main():
-    if len(sys.argv) != 4:
+    if len(sys.argv) not in (4, 5):
         print(__doc__.strip().splitlines()[0], file=sys.stderr)
         sys.exit(2)
-    model_path, input_path, out_dir = sys.argv[1:]
+    model_path, input_path, out_dir = sys.argv[1:4]
+    wanted = None
+    if len(sys.argv) == 5:
+        with open(sys.argv[4], encoding="utf-8") as f:
+            wanted = {line.rstrip("\n") for line in f if line.strip()}
 
     model = onnx.load(model_path)
     graph = model.graph
@@ -37,12 +42,12 @@ def main():
     names = []
     for node in graph.node:
         for name in node.output:
-            if name and name not in names:
+            if name and name not in names and (wanted is None or name in wanted):
                 names.append(name)
                 if name not in existing:
                     graph.output.append(onnx.ValueInfoProto(name=name))
     for o in graph.output:
-        if o.name not in names:
+        if o.name not in names and (wanted is None or o.name in wanted):
             names.append(o.name)
 
     x = np.load(input_path, allow_pickle=False).astype(np.float32, copy=False)

@@ -143,6 +143,8 @@ struct ForwardBinding {
 struct FieldContext {
     /// The receptive fields of the inputs that have one (constants have none).
     let inputs: [ReceptiveField]
+    /// The shape of the first input that has a field.
+    let sourceShape: Shape
     let output: Shape
     /// One window covering the whole input: what every unit sees after a global pool or a dense layer.
     let whole: ReceptiveField

@@ -17,8 +17,11 @@ struct ReshapeOp: Op {
     /// The gradient passes through, in every mode.
     func backward(_ c: BackwardContext) -> [Work] { [Copy.backward(c)] }
 
-    /// A map that stays NCHW keeps its field; flattened, every unit sees the whole input.
+    /// A reshape that keeps the last two axes (rows and columns of a map: NCHW to NCHW, or the
+    /// [N, groups, C/groups, H, W] of a channel shuffle) keeps the field; flattened, every unit sees
+    /// the whole input.
     func receptiveField(_ context: FieldContext) -> ReceptiveField {
-        context.output.rank == 4 ? context.first : context.whole
+        context.output.rank >= 3 && context.sourceShape.rank >= 3
+            && context.output.dims.suffix(2) == context.sourceShape.dims.suffix(2) ? context.first : context.whole
     }
 }
