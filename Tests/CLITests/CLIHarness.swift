@@ -105,4 +105,35 @@ enum CLI {
         _ = data.withUnsafeMutableBytes { body.copyBytes(to: $0) }
         return (shape, data)
     }
+
+    /// The largest difference of two arrays relative to the largest magnitude of the reference `b`
+    /// (the absolute difference when `b` is all zeros).
+    static func relativeError(_ a: [Float], _ b: [Float]) -> Float {
+        var maxDiff: Float = 0, maxRef: Float = 0
+        for i in a.indices {
+            maxDiff = max(maxDiff, abs(a[i] - b[i]))
+            maxRef = max(maxRef, abs(b[i]))
+        }
+        return maxRef > 0 ? maxDiff / maxRef : maxDiff
+    }
+
+    /// Waits up to `seconds` for a line of a child's `output` after character `offset` that contains
+    /// `text`; returns it and the offset after it, or nil once the child has ended without it.
+    static func waitForLine(in output: () -> String, running: () -> Bool, containing text: String,
+                            after offset: Int, seconds: Double) -> (line: String, end: Int)? {
+        let deadline = Date().addingTimeInterval(seconds)
+        repeat {
+            let all = output()
+            if all.count > offset {
+                var consumed = offset
+                for line in all.dropFirst(offset).split(separator: "\n", omittingEmptySubsequences: false) {
+                    consumed += line.count + 1
+                    if line.contains(text) { return (String(line), min(consumed, all.count)) }
+                }
+            }
+            if !running() { return nil }
+            usleep(20_000)
+        } while Date() < deadline
+        return nil
+    }
 }

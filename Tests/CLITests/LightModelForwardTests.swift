@@ -64,12 +64,7 @@ struct LightModelForwardTests {
             let b = try CLI.readNPY(theirs.appendingPathComponent(ortFile))
             #expect(a.shape == b.shape, "\(name) \(layer): \(a.shape) vs \(b.shape)")
             guard a.data.count == b.data.count else { continue }
-            var maxDiff: Float = 0, maxRef: Float = 0
-            for i in a.data.indices {
-                maxDiff = max(maxDiff, abs(a.data[i] - b.data[i]))
-                maxRef = max(maxRef, abs(b.data[i]))
-            }
-            let rel = maxRef > 0 ? maxDiff / maxRef : maxDiff
+            let rel = CLI.relativeError(a.data, b.data)
             #expect(rel <= 1e-4, "\(name) \(layer): relative error \(rel)")
             if rel > worst.error { worst = (layer, rel) }
             compared += 1

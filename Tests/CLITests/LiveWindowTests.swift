@@ -107,21 +107,7 @@ final class LiveProcess: @unchecked Sendable {
 
     /// Waits for a stderr line after character `offset` that contains `text`; returns it.
     func waitForLine(containing text: String, after offset: Int = 0, seconds: Double = 30) -> (line: String, end: Int)? {
-        let deadline = Date().addingTimeInterval(seconds)
-        repeat {
-            let all = stderr
-            if all.count > offset {
-                let tail = all.dropFirst(offset)
-                var consumed = offset
-                for line in tail.split(separator: "\n", omittingEmptySubsequences: false) {
-                    consumed += line.count + 1
-                    if line.contains(text) { return (String(line), min(consumed, all.count)) }
-                }
-            }
-            if !process.isRunning { return nil }
-            usleep(20_000)
-        } while Date() < deadline
-        return nil
+        CLI.waitForLine(in: { stderr }, running: { process.isRunning }, containing: text, after: offset, seconds: seconds)
     }
 
     func waitForExit(seconds: Double) -> Bool {
