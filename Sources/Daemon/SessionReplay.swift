@@ -102,7 +102,8 @@ public final class SessionReplay: InputObserver, @unchecked Sendable {
     /// taken over; false when `deadline` passed first.
     func ready(for produced: Int, deadline: UInt64) -> Bool {
         monitor.lock()
-        while consumed < produced {
+        // (`taken` is nil until the inference thread has started and taken its first request.)
+        while consumed < produced || (channel != nil && taken == nil) {
             if !monitor.wait(until: deadline) { monitor.unlock(); return false }
         }
         let current = taken

@@ -67,13 +67,18 @@ extension SessionTests {
         let expected = liveResults.all.compactMap { r in seqOf[r.frameNumber].map { ($0, r.top3) } }
         try #require(expected.count >= 4, "\(expected.count) live results in the session")
 
-        for layer in [nil, "blk03_add"] as [String?] {
+        for layer in [nil, "blk02_add"] as [String?] {
             let replay = try SessionReplay(directory: folder, layer: layer)
-            let session = try Session(replayConfiguration(replay))
+            var rc = replayConfiguration(replay)
+            rc.layer = layer   // checked against the model, as `replay --layer` does
+            let session = try Session(rc)
+            let names = try #require(session.pipeline.visual?.builder.layerNames)
             let results = ResultLog()
             session.attach(results)
             let result = try session.run()
             #expect(result.pipeline.inferred == UInt64(frames.count), "layer \(layer ?? "recorded")")
+            let shown = try #require(session.pipeline.visual?.requests.current.request.selection.layer)
+            #expect(names[shown] == (layer ?? actions[1].layer), "the replay showed \(names[shown])")
             let got = results.all
             #expect(got.count == frames.count)
             for (seq, top) in expected where seq < got.count {
