@@ -30,6 +30,9 @@ public final class Pipeline: @unchecked Sendable {
     /// Called on the inference thread at every turn of its loop, frames or not (the service
     /// manager's watchdog: it stops when the loop stalls). Set before `start`; it must return at once.
     public var onHeartbeat: (@Sendable () -> Void)?
+    /// Sees each new frame before the network reads it, and each request taken over (a session
+    /// recorder). Set before `start`.
+    public var inputObserver: (any InputObserver)?
 
     /// Per inferred frame, in nanoseconds: crop + resize + normalize, the forward pass, and the
     /// time from capture to the result (the top-1 class, or the snapshot with a window).
@@ -167,6 +170,8 @@ public final class Pipeline: @unchecked Sendable {
         var rates = RateMeter()
         var projectedLast = true
         var lastCycle: UInt64 = 0
+        let observer = inputObserver
+        if let request { observer?.request(request) }
         while !monitor.withLock({ stopping }) {
             onHeartbeat?()
             var reprepare = false, redraw = false
@@ -175,6 +180,7 @@ public final class Pipeline: @unchecked Sendable {
                 if v != seen {
                     seen = v
                     request = r
+                    observer?.request(r)
                     redraw = true
                     if r.feed != active, r.feed >= 0, r.feed < feeds.count {
                         feeds[active].capture.setPaused(true)
@@ -206,7 +212,10 @@ public final class Pipeline: @unchecked Sendable {
             } else {
                 // With a window, wake often enough to pick up requests between frames.
                 frame = feed.mailbox.acquire(timeout: (visual == nil ? 100 : 10) * Nanoseconds.millisecond)
-                if let frame { held = frame } else if !reprepare && !redraw { continue }
+                if let frame {
+                    held = frame
+                    observer?.input(frame, feed: active)
+                } else if !reprepare && !redraw { continue }
             }
             guard let current = held else { continue }
 

@@ -51,6 +51,10 @@ public struct SessionConfiguration: @unchecked Sendable {
     public var recordPath: String?
     /// The size, in pixels, of the view composed off-screen when recording headless.
     public var offscreenSize = (width: 1280, height: 800)
+    /// Record the session (the network's input frames and every request) into this folder.
+    public var sessionDirectory: String?
+    /// Play this recorded session back instead of opening a source (`deepscope replay`).
+    public var replay: SessionReplay?
     /// Where K and R save snapshots and recordings.
     public var snapshotDirectory: String = "."
     /// The folder of demo photos shown when there is no camera (nil or missing: the synthetic scene).
@@ -130,6 +134,8 @@ public final class Session {
     /// The window's recorder and snapshot sinks (attached with the window).
     public let recorder: RecorderSink?
     public let snapshots: SnapshotSink?
+    /// The session recorder (`sessionDirectory`).
+    public let sessionRecorder: SessionRecorder?
     private var app: LiveApp?
     /// The control socket, sd_notify and reloads (`DaemonControl`); set before `run`.
     public var control: DaemonControl?
@@ -168,7 +174,7 @@ public final class Session {
             self.network = network
             var stage: VisualStage?
             var controller: Controller?
-            if window != nil || c.recordPath != nil || c.controllable {   // the window's view, on screen or off
+            if window != nil || c.recordPath != nil || c.controllable || c.replay != nil {   // the window's view, on screen or off
                 let builder = Self.snapshotBuilder(model: model, network: network)
                 var view = ViewSettings()
                 view.layer = builder.defaultLayer
@@ -204,6 +210,17 @@ public final class Session {
             throw error
         }
         sources = opened
+        do throws(SessionError) {
+            sessionRecorder = try Self.sessionRecorder(c, pipeline: pipeline, model: model)
+        } catch {
+            closeAll()
+            throw error
+        }
+        c.replay?.attach(pipeline)
+        if let sessionRecorder {
+            pipeline.inputObserver = sessionRecorder
+            sinks.attach(sessionRecorder)
+        }
         if window != nil || c.recordPath != nil {
             recorder = RecorderSink(log: log)
             snapshots = SnapshotSink(log: log)

@@ -47,6 +47,10 @@ extension Session {
     /// The source asked for, or the first camera, or the demo (the photos of `demoFolder`, else the
     /// synthetic scene) — opened.
     static func openMainSource(_ c: SessionConfiguration) throws(SessionError) -> any FrameSource {
+        if let replay = c.replay {
+            do throws(CaptureError) { try replay.source.open() } catch { throw SessionError(error.description, badInput: error.isBadInput) }
+            return replay.source
+        }
         if let spec = c.source {
             let source = SourceFactory.make(spec, system: c.cameras)
             do throws(CaptureError) { try source.open() } catch {

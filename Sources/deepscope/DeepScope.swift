@@ -12,7 +12,7 @@ struct DeepScope: ParsableCommand {
         commandName: "deepscope",
         abstract: "Shows what a convolutional network sees, live.",
         subcommands: [Run.self, Classify.self, Forward.self, Project.self, Render.self, Inspect.self, Devices.self,
-                      Bench.self, IntrinsicDimension.self, Ctl.self])
+                      Bench.self, IntrinsicDimension.self, Ctl.self, Replay.self])
 
     /// Runs a command, mapping failures to the contract's exit statuses in one place
     /// (`mainMappingErrors`): any `DeepScopeError` (every target's errors, and `UserError`) prints

@@ -37,6 +37,9 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Record the window (headless: the same view, composed off-screen) to an MP4 file (H.264, fragmented: it plays whenever the recording stops); R in the window starts and stops recordings too.", valueName: "file"))
     var record: String?
 
+    @Option(name: .long, help: ArgumentHelp("Record the session into a new folder: every input frame the network reads (input.mkv, FFV1, lossless), frames.jsonl (capture times, sequence numbers) and actions.jsonl (every selection, mode, freeze, mirror or source change and the frame it applies from).", valueName: "dir"))
+    var session: String?
+
     @Option(name: .long, help: "Stop after N inferred frames.")
     var frames: Int?
 
@@ -99,6 +102,7 @@ struct Run: ParsableCommand {
         c.frameLimit = frames
         c.recordPath = record.map { ($0 as NSString).isAbsolutePath ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
         c.snapshotDirectory = snapshotDir
+        c.sessionDirectory = session.map { ($0 as NSString).isAbsolutePath ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
         c.offscreenSize = (width, height)   // --record without a window: the same view, off-screen
         c.demoFolder = ModelOptions.assetPath("demo")
         c.headlessStatus = isatty(2) != 0
