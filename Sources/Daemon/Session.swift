@@ -181,7 +181,11 @@ public final class Session {
                 if let name = c.layer {
                     view.layer = try Self.layerIndex(name, builder: builder, graph: network.graph, path: model.url.path)
                 }
-                view.mode = c.mode ?? builder.defaultMode
+                // Headless with nobody looking (no window, recording or replay): no projection until
+                // a client asks for one (`ctl mode`) or `--mode` / the configuration sets it, since it
+                // costs a fifth to a third of the frame rate.
+                let nobodyLooks = window == nil && c.recordPath == nil && c.replay == nil
+                view.mode = c.mode ?? (nobodyLooks ? nil : builder.defaultMode)
                 if let unit = c.unit {
                     let channels = builder.layerShapes[view.layer].channels
                     guard unit < channels else {
